@@ -1,0 +1,2 @@
+export { main, type CliCommand } from './main.ts';
+export { runStack, type Stack, type StackOptions } from './stack.ts';

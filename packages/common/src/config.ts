@@ -1,0 +1,133 @@
+import { resolve } from 'node:path';
+import { ConfigError } from './errors.ts';
+
+/**
+ * All configuration comes from environment variables, validated once at start-up
+ * into one typed object. CLI flags are applied as overrides of the same names.
+ */
+export interface RiverwatchConfig {
+  dataDir: string;
+  keyPrefix: string;
+  logLevel: string;
+  redisUrl: string | undefined;
+  s3: { endpoint: string | undefined; accessKey: string; secretKey: string; region: string; bucketPrefix: string };
+  api: { host: string; port: number; adminKey: string | undefined; maxUploadBytes: number; detectTimeoutMs: number };
+  worker: { concurrency: number; metricsPort: number; detectorModel: string; segmenterModel: string };
+  ingest: { metricsPort: number };
+  inference: {
+    targets: string[];
+    grpcPort: number;
+    metricsPort: number;
+    modelRepository: string;
+    providers: string[];
+    requireGpu: boolean;
+    maxMessageBytes: number;
+    deadlineMs: number;
+  };
+  frameTtlSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') {
+    if (fallback === undefined) throw new ConfigError(`${name} is required`);
+    return fallback;
+  }
+  return v;
+}
+
+function optionalUrl(env: Env, name: string, protocols: string[]): string | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new ConfigError(`${name} must be a URL (${protocols.join(' or ')}), got "${v}"`);
+  }
+  if (!protocols.includes(url.protocol.replace(':', ''))) {
+    throw new ConfigError(`${name} must be a URL with scheme ${protocols.join(' or ')}, got "${v}"`);
+  }
+  return v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!/^-?\d+$/.test(v.trim())) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+function oneOf(env: Env, name: string, fallback: string, allowed: string[]): string {
+  const v = str(env, name, fallback);
+  if (!allowed.includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v;
+}
+
+function list(env: Env, name: string, fallback: string): string[] {
+  return str(env, name, fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function loadConfig(env: Env = process.env): RiverwatchConfig {
+  const providers = list(env, 'INFERENCE_PROVIDERS', 'cpu');
+  for (const p of providers) {
+    if (p !== 'cpu' && p !== 'cuda') throw new ConfigError(`INFERENCE_PROVIDERS must be a comma list of cuda, cpu; got "${p}"`);
+  }
+  const keyPrefix = str(env, 'KEY_PREFIX', 'rw');
+  if (!/^[a-zA-Z0-9_-]{1,32}$/.test(keyPrefix)) throw new ConfigError(`KEY_PREFIX must be 1-32 letters, digits, _ or -, got "${keyPrefix}"`);
+  const bucketPrefix = str(env, 'S3_BUCKET_PREFIX', 'riverwatch');
+  if (!/^[a-z0-9][a-z0-9-]{1,40}$/.test(bucketPrefix)) throw new ConfigError(`S3_BUCKET_PREFIX must be lowercase letters, digits and -, got "${bucketPrefix}"`);
+  return {
+    dataDir: resolve(str(env, 'DATA_DIR', './data')),
+    keyPrefix,
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    redisUrl: optionalUrl(env, 'REDIS_URL', ['redis', 'rediss']),
+    s3: {
+      endpoint: optionalUrl(env, 'S3_ENDPOINT', ['http', 'https']),
+      accessKey: str(env, 'S3_ACCESS_KEY', 'S3RVER'),
+      secretKey: str(env, 'S3_SECRET_KEY', 'S3RVER'),
+      region: str(env, 'S3_REGION', 'us-east-1'),
+      bucketPrefix,
+    },
+    api: {
+      host: str(env, 'HOST', '0.0.0.0'),
+      port: int(env, 'PORT', 8080, 0, 65535),
+      adminKey: env.RIVERWATCH_ADMIN_KEY || undefined,
+      maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      detectTimeoutMs: int(env, 'DETECT_TIMEOUT_MS', 30_000, 100, 600_000),
+    },
+    worker: {
+      concurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
+      metricsPort: int(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
+      detectorModel: str(env, 'DETECTOR_MODEL', 'debris-yolov5'),
+      segmenterModel: str(env, 'SEGMENTER_MODEL', 'water-seg'),
+    },
+    ingest: { metricsPort: int(env, 'INGEST_METRICS_PORT', 9465, 0, 65535) },
+    inference: {
+      targets: list(env, 'INFERENCE_TARGETS', '127.0.0.1:8001'),
+      grpcPort: int(env, 'GRPC_PORT', 8001, 0, 65535),
+      metricsPort: int(env, 'INFERENCE_METRICS_PORT', 8002, 0, 65535),
+      modelRepository: resolve(str(env, 'MODEL_REPOSITORY', './models')),
+      providers,
+      requireGpu: bool(env, 'INFERENCE_REQUIRE_GPU', false),
+      maxMessageBytes: int(env, 'INFERENCE_MAX_MESSAGE_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      deadlineMs: int(env, 'INFERENCE_DEADLINE_MS', 10_000, 10, 600_000),
+    },
+    frameTtlSeconds: int(env, 'FRAME_TTL_SECONDS', 120, 5, 86_400),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Every Redis key riverwatch writes is built here. Keys that one multi-key
+ * operation touches share a hash tag ({camera id}) so the code runs on Redis Cluster.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** BullMQ's own prefix: one hash tag for all queues, as BullMQ recommends for Cluster. */
+  get queuePrefix(): string {
+    return `{${this.prefix}:q}`;
+  }
+  frame(frameId: string): string {
+    return `${this.prefix}:frame:${frameId}`;
+  }
+  frameResult(frameId: string): string {
+    return `${this.prefix}:result:${frameId}`;
+  }
+  camera(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:config`;
+  }
+  cameraIndex(): string {
+    return `${this.prefix}:cameras`;
+  }
+  cameraState(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:state`;
+  }
+  cameraStatus(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:status`;
+  }
+  cameraLease(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:lease`;
+  }
+  cameraInFlight(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:inflight`;
+  }
+  frameSummaries(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:frames`;
+  }
+  waterMask(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:mask`;
+  }
+  tracker(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:tracker`;
+  }
+  processed(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:processed`;
+  }
+  openAlert(cameraId: string, type: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:alert:${type}`;
+  }
+  alert(alertId: string): string {
+    return `${this.prefix}:alert:${alertId}`;
+  }
+  alertIndex(): string {
+    return `${this.prefix}:alerts`;
+  }
+  events(): string {
+    return `${this.prefix}:events`;
+  }
+  eventChannel(): string {
+    return `${this.prefix}:events:live`;
+  }
+  apiKey(hash: string): string {
+    return `${this.prefix}:apikey:${hash}`;
+  }
+  apiKeyIndex(): string {
+    return `${this.prefix}:apikeys`;
+  }
+  webhook(id: string): string {
+    return `${this.prefix}:webhook:${id}`;
+  }
+  webhookIndex(): string {
+    return `${this.prefix}:webhooks`;
+  }
+  webhookDeliveries(id: string): string {
+    return `${this.prefix}:webhook:${id}:deliveries`;
+  }
+  webhookDeadLetters(): string {
+    return `${this.prefix}:webhooks:dead`;
+  }
+  rateLimit(bucket: string): string {
+    return `${this.prefix}:ratelimit:${bucket}`;
+  }
+  ingestReplicas(): string {
+    return `${this.prefix}:ingest:replicas`;
+  }
+}

@@ -1,0 +1,67 @@
+/** Queue names and job payloads, typed once: a map from job name to payload. */
+export const QueueName = {
+  frames: 'frames',
+  webhooks: 'webhooks',
+  cameraEvents: 'camera-events',
+} as const;
+
+export interface FrameJob {
+  cameraId: string;
+  /** Also the BullMQ job id, so re-delivery of the same frame is idempotent. */
+  frameId: string;
+  capturedAt: number;
+  seq: number;
+  width: number;
+  height: number;
+  /** 'upload' frames come from POST /v1/detect and skip tracking and alerts. */
+  source: 'camera' | 'upload';
+  /** Override of the camera's detector (uploads may name one). */
+  detectorModel?: string;
+}
+
+export interface Detection {
+  classId: number;
+  className: string;
+  score: number;
+  /** x1, y1, x2, y2 in frame pixels. */
+  box: [number, number, number, number];
+  /** Share of the box that lies on water (1 when no mask is known). */
+  onWater?: number;
+  trackId?: number;
+}
+
+export interface FrameResult {
+  frameId: string;
+  cameraId: string;
+  width: number;
+  height: number;
+  detections: Detection[];
+  /** Detections dropped because they are off the water or outside the zones. */
+  ignored: number;
+  /** Share of the water area covered by debris boxes. */
+  coverage: number;
+  waterShare: number | null;
+  models: { detector: string; detectorVersion: string; segmenter?: string; segmenterVersion?: string };
+  latencyMs: { total: number; inference: number };
+}
+
+export interface CameraEventJob {
+  type: 'camera_offline' | 'camera_recovered';
+  cameraId: string;
+  at: number;
+  reason?: string;
+}
+
+export interface WebhookJob {
+  subscriptionId: string;
+  /** Same webhook-id on every attempt. */
+  messageId: string;
+  eventType: string;
+  payload: unknown;
+}
+
+export interface JobPayloads {
+  [QueueName.frames]: FrameJob;
+  [QueueName.webhooks]: WebhookJob;
+  [QueueName.cameraEvents]: CameraEventJob;
+}

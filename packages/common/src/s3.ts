@@ -1,0 +1,95 @@
+import { Client } from 'minio';
+import { DependencyUnavailableError } from './errors.ts';
+import type { RiverwatchConfig } from './config.ts';
+
+export type BucketKind = 'snapshots' | 'masks' | 'review' | 'models';
+
+/** S3 (MinIO in production, an embedded server on one machine) behind one small interface. */
+export class EvidenceStore {
+  constructor(
+    readonly client: Client,
+    readonly bucketPrefix: string,
+  ) {}
+
+  static fromConfig(s3: RiverwatchConfig['s3'], endpoint: string): EvidenceStore {
+    const url = new URL(endpoint);
+    const client = new Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+      useSSL: url.protocol === 'https:',
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      region: s3.region,
+      pathStyle: true,
+    });
+    return new EvidenceStore(client, s3.bucketPrefix);
+  }
+
+  bucket(kind: BucketKind): string {
+    return `${this.bucketPrefix}-${kind}`;
+  }
+
+  async ensureBuckets(kinds: BucketKind[] = ['snapshots', 'masks', 'review']): Promise<void> {
+    for (const kind of kinds) {
+      const name = this.bucket(kind);
+      try {
+        if (!(await this.client.bucketExists(name))) await this.client.makeBucket(name);
+      } catch (err) {
+        const e = err as { code?: string; message: string };
+        if (e.code === 'BucketAlreadyOwnedByYou' || e.code === 'BucketAlreadyExists') continue;
+        throw new DependencyUnavailableError(`S3 bucket ${name} unavailable (S3_ENDPOINT): ${e.message}`);
+      }
+    }
+  }
+
+  async put(kind: BucketKind, key: string, body: Buffer, contentType: string): Promise<void> {
+    await this.client.putObject(this.bucket(kind), key, body, body.length, { 'Content-Type': contentType });
+  }
+
+  async get(kind: BucketKind, key: string): Promise<Buffer> {
+    const stream = await this.client.getObject(this.bucket(kind), key);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async exists(kind: BucketKind, key: string): Promise<boolean> {
+    try {
+      await this.client.statObject(this.bucket(kind), key);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async list(kind: BucketKind, prefix = ''): Promise<string[]> {
+    const keys: string[] = [];
+    const stream = this.client.listObjectsV2(this.bucket(kind), prefix, true);
+    for await (const item of stream) if ((item as { name?: string }).name) keys.push((item as { name: string }).name);
+    return keys;
+  }
+
+  presignedGet(kind: BucketKind, key: string, expirySeconds = 900): Promise<string> {
+    return this.client.presignedGetObject(this.bucket(kind), key, expirySeconds);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.client.bucketExists(this.bucket('snapshots'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes the buckets and everything in them (tests). */
+  async destroy(kinds: BucketKind[] = ['snapshots', 'masks', 'review']): Promise<void> {
+    for (const kind of kinds) {
+      const name = this.bucket(kind);
+      if (!(await this.client.bucketExists(name).catch(() => false))) continue;
+      const keys = await this.list(kind);
+      if (keys.length) await this.client.removeObjects(name, keys);
+      await this.client.removeBucket(name);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** Every service is a module whose start() returns a handle to stop it. */
+export interface RunningService {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+import type { RiverwatchConfig } from './config.ts';
+import type { Logger } from './logger.ts';
+
+/** What every service's start() receives: validated config and resolved endpoints. */
+export interface ServiceContext {
+  config: RiverwatchConfig;
+  logger: Logger;
+  /** Always set: either REDIS_URL or the local redis-server the CLI started. */
+  redisUrl: string;
+  /** Always set: either S3_ENDPOINT or the embedded S3 server the CLI started. */
+  s3Endpoint: string;
+}
+
+export type ServiceName = 'api' | 'worker' | 'ingest' | 'inference';
+export const SERVICE_NAMES: readonly ServiceName[] = ['inference', 'worker', 'ingest', 'api'];

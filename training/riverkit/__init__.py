@@ -1,0 +1,1 @@
+"""riverwatch training kit: rendered river scenes, datasets, models, evaluation."""
