@@ -13,7 +13,7 @@ export interface RiverwatchConfig {
   s3: { endpoint: string | undefined; accessKey: string; secretKey: string; region: string; bucketPrefix: string };
   api: { host: string; port: number; adminKey: string | undefined; maxUploadBytes: number; detectTimeoutMs: number };
   worker: { concurrency: number; metricsPort: number; detectorModel: string; segmenterModel: string };
-  ingest: { metricsPort: number };
+  ingest: IngestConfig;
   inference: {
     targets: string[];
     grpcPort: number;
@@ -25,6 +25,29 @@ export interface RiverwatchConfig {
     deadlineMs: number;
   };
   frameTtlSeconds: number;
+}
+
+/** Ingest tunables (INGEST_*): production defaults; tests set short ones. */
+export interface IngestConfig {
+  metricsPort: number;
+  /** Stable id of this replica in the lease registry; default host-pid-random. */
+  replicaId: string | undefined;
+  /** A camera lease lives this long unless renewed; a dead replica's cameras move after it. */
+  leaseMs: number;
+  /** How often the camera list is re-read and leases renewed (capped at leaseMs / 3). */
+  syncIntervalMs: number;
+  /** Frames of one camera queued or being processed at once; newer frames replace waiting ones. */
+  maxInFlight: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** No frame for this long: ffmpeg is killed and restarted (also bounds connecting). */
+  stallSeconds: number;
+  /** No frame for this long: camera.offline is published. */
+  offlineAfterSeconds: number;
+  /** Frames flowing for this long after being offline: camera.recovered is published. */
+  recoverAfterSeconds: number;
+  /** Bigger JPEGs are discarded as corrupt: bounds memory whatever a camera sends. */
+  maxFrameBytes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -117,7 +140,19 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       detectorModel: str(env, 'DETECTOR_MODEL', 'debris-yolov5'),
       segmenterModel: str(env, 'SEGMENTER_MODEL', 'water-seg'),
     },
-    ingest: { metricsPort: int(env, 'INGEST_METRICS_PORT', 9465, 0, 65535) },
+    ingest: {
+      metricsPort: int(env, 'INGEST_METRICS_PORT', 9465, 0, 65535),
+      replicaId: env.INGEST_REPLICA_ID || undefined,
+      leaseMs: int(env, 'INGEST_LEASE_MS', 15_000, 500, 600_000),
+      syncIntervalMs: int(env, 'INGEST_SYNC_INTERVAL_MS', 2000, 50, 60_000),
+      maxInFlight: int(env, 'INGEST_MAX_IN_FLIGHT', 2, 1, 100),
+      backoffBaseMs: int(env, 'INGEST_BACKOFF_BASE_MS', 1000, 10, 600_000),
+      backoffCapMs: int(env, 'INGEST_BACKOFF_CAP_MS', 60_000, 10, 3_600_000),
+      stallSeconds: int(env, 'INGEST_STALL_SECONDS', 15, 1, 3600),
+      offlineAfterSeconds: int(env, 'INGEST_OFFLINE_AFTER_SECONDS', 30, 1, 86_400),
+      recoverAfterSeconds: int(env, 'INGEST_RECOVER_AFTER_SECONDS', 5, 0, 86_400),
+      maxFrameBytes: int(env, 'INGEST_MAX_FRAME_BYTES', 8 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+    },
     inference: {
       targets: list(env, 'INFERENCE_TARGETS', '127.0.0.1:8001'),
       grpcPort: int(env, 'GRPC_PORT', 8001, 0, 65535),

@@ -66,6 +66,10 @@ export interface CameraStatus {
   drops: number;
   reconnects: number;
   corrupt: number;
+  /** Times the stall watchdog restarted ffmpeg (also counted in reconnects). */
+  stalls?: number;
+  /** Delay before the next connection attempt while reconnecting, else 0. */
+  retryInMs?: number;
   lastFrameAt: number | null;
   lastError: string | null;
   updatedAt: number;
