@@ -11,7 +11,22 @@ export interface RiverwatchConfig {
   logLevel: string;
   redisUrl: string | undefined;
   s3: { endpoint: string | undefined; accessKey: string; secretKey: string; region: string; bucketPrefix: string };
-  api: { host: string; port: number; adminKey: string | undefined; maxUploadBytes: number; detectTimeoutMs: number };
+  api: {
+    host: string;
+    port: number;
+    adminKey: string | undefined;
+    maxUploadBytes: number;
+    detectTimeoutMs: number;
+    /** Requests per minute per API key (per client address when no key is sent). */
+    rateLimitPerMinute: number;
+    /** Hosts, IPs or CIDRs webhooks may reach even though they are private/loopback. */
+    webhookAllowHosts: string[];
+    /** Run the webhook notifier inside the api service. */
+    webhookNotifier: boolean;
+    webhookTimeoutMs: number;
+    /** First retry delay; later ones grow exponentially (the default schedule spans more than a day). */
+    webhookRetryBaseMs: number;
+  };
   worker: { concurrency: number; metricsPort: number; detectorModel: string; segmenterModel: string };
   ingest: IngestConfig;
   inference: {
@@ -133,6 +148,11 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       adminKey: env.RIVERWATCH_ADMIN_KEY || undefined,
       maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       detectTimeoutMs: int(env, 'DETECT_TIMEOUT_MS', 30_000, 100, 600_000),
+      rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
+      webhookAllowHosts: list(env, 'WEBHOOK_ALLOW_HOSTS', '').map((h) => h.toLowerCase()),
+      webhookNotifier: bool(env, 'WEBHOOK_NOTIFIER', true),
+      webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 50, 120_000),
+      webhookRetryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1, 3_600_000),
     },
     worker: {
       concurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),

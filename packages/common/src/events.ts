@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { LiveEvent, WebhookSubscription } from './domain.ts';
 import { newId } from './ids.ts';
 import type { RedisKeys } from './keys.ts';
-import type { WebhookJob } from './queues.ts';
+import { WEBHOOK_JOB_OPTIONS, type WebhookJob } from './queues.ts';
 
 /** Live events are kept in one capped stream; SSE readers on any API replica XREAD it. */
 const EVENT_STREAM_MAXLEN = 10_000;
@@ -41,7 +41,7 @@ export class EventPublisher {
       await this.webhooks.add(
         'deliver',
         { subscriptionId: sub.id, messageId, eventType: event.type, payload: event },
-        { jobId: messageId },
+        { ...WEBHOOK_JOB_OPTIONS, jobId: messageId },
       );
     }
     return event;

@@ -60,6 +60,18 @@ export interface WebhookJob {
   payload: unknown;
 }
 
+/**
+ * Options of every webhook delivery job: the notifier's custom 'webhook' backoff
+ * (exponential with jitter) over 10 attempts spans more than a day. The notifier
+ * dead-letters a job on its last attempt.
+ */
+export const WEBHOOK_JOB_OPTIONS = {
+  attempts: 10,
+  backoff: { type: 'webhook' },
+  removeOnComplete: { age: 86_400, count: 10_000 },
+  removeOnFail: { age: 7 * 86_400 },
+};
+
 export interface JobPayloads {
   [QueueName.frames]: FrameJob;
   [QueueName.webhooks]: WebhookJob;
