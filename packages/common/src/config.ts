@@ -27,7 +27,17 @@ export interface RiverwatchConfig {
     /** First retry delay; later ones grow exponentially (the default schedule spans more than a day). */
     webhookRetryBaseMs: number;
   };
-  worker: { concurrency: number; metricsPort: number; detectorModel: string; segmenterModel: string };
+  worker: {
+    concurrency: number;
+    metricsPort: number;
+    detectorModel: string;
+    segmenterModel: string;
+    /** Scores in [low, high) send a frame to the labelling loop. */
+    reviewBand: [number, number];
+    reviewIntervalSeconds: number;
+    summaryRetentionHours: number;
+    frameAttempts: number;
+  };
   ingest: IngestConfig;
   inference: {
     targets: string[];
@@ -121,6 +131,16 @@ function list(env: Env, name: string, fallback: string): string[] {
     .filter(Boolean);
 }
 
+function band(env: Env, name: string, fallback: [number, number]): [number, number] {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const parts = v.split(',').map(Number);
+  if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n) || n < 0 || n > 1) || parts[0]! >= parts[1]!) {
+    throw new ConfigError(`${name} must be "low,high" with 0 <= low < high <= 1, got "${v}"`);
+  }
+  return [parts[0]!, parts[1]!];
+}
+
 export function loadConfig(env: Env = process.env): RiverwatchConfig {
   const providers = list(env, 'INFERENCE_PROVIDERS', 'cpu');
   for (const p of providers) {
@@ -159,6 +179,10 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       metricsPort: int(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
       detectorModel: str(env, 'DETECTOR_MODEL', 'debris-yolov5'),
       segmenterModel: str(env, 'SEGMENTER_MODEL', 'water-seg'),
+      reviewBand: band(env, 'REVIEW_SCORE_BAND', [0.25, 0.5]),
+      reviewIntervalSeconds: int(env, 'REVIEW_INTERVAL_SECONDS', 30, 0, 86_400),
+      summaryRetentionHours: int(env, 'SUMMARY_RETENTION_HOURS', 24 * 7, 1, 24 * 365),
+      frameAttempts: int(env, 'FRAME_ATTEMPTS', 3, 1, 20),
     },
     ingest: {
       metricsPort: int(env, 'INGEST_METRICS_PORT', 9465, 0, 65535),

@@ -42,8 +42,24 @@ export class RedisKeys {
   tracker(cameraId: string): string {
     return `${this.prefix}:cam:{${cameraId}}:tracker`;
   }
-  processed(cameraId: string): string {
-    return `${this.prefix}:cam:{${cameraId}}:processed`;
+  /** Marks a frame as committed: re-delivery of the same frame changes nothing. */
+  frameDone(cameraId: string, frameId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:done:${frameId}`;
+  }
+  /** Serialises the stateful part (tracker, rules) of one camera's frames across workers. */
+  cameraLock(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:lock`;
+  }
+  /** Rejected alert ids waiting to be copied into the labelling set. */
+  reviewRejected(): string {
+    return `${this.prefix}:review:rejected`;
+  }
+  reviewThrottle(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:review-throttle`;
+  }
+  /** Time index of saved review frames (score = capture time). */
+  reviewIndex(): string {
+    return `${this.prefix}:review:index`;
   }
   openAlert(cameraId: string, type: string): string {
     return `${this.prefix}:cam:{${cameraId}}:alert:${type}`;

@@ -77,3 +77,18 @@ export interface JobPayloads {
   [QueueName.webhooks]: WebhookJob;
   [QueueName.cameraEvents]: CameraEventJob;
 }
+
+/**
+ * Options for every frame job, whoever produces it: the job id is the frame id
+ * (idempotent re-delivery); inference/S3 errors retry with backoff; finished
+ * jobs are trimmed so Redis memory stays bounded.
+ */
+export function frameJobOptions(frameId: string, attempts = 3) {
+  return {
+    jobId: frameId,
+    attempts,
+    backoff: { type: 'exponential' as const, delay: 500 },
+    removeOnComplete: { age: 300, count: 1000 },
+    removeOnFail: { age: 24 * 3600, count: 5000 },
+  };
+}

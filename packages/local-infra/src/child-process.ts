@@ -15,7 +15,8 @@ function installExitHook(): void {
 
 export function spawnOwned(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
   installExitHook();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  // Own process group: a terminal's Ctrl-C reaches only us, and we stop children in order.
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
   owned.add(child);
   child.once('exit', () => owned.delete(child));
   return child;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../main.ts';
 import { parseServices, runStack } from '../stack.ts';
+import { waitForSignal } from '../signals.ts';
 
 const usage = `usage: riverwatch start [--services all|api,worker,ingest,inference] [options]
 
@@ -52,16 +53,7 @@ export const command: CliCommand = {
       console.log(`\nriverwatch is running\n  API:       http://localhost:${shownPort}/v1\n  Dashboard: http://localhost:${shownPort}/\n  Admin key: ${stack.adminKey}\n`);
     }
 
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: string) => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        console.error(`received ${signal}, stopping`);
-        resolve();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
+    await waitForSignal();
     await stack.stop();
     return 0;
   },

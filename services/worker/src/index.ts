@@ -1,0 +1,98 @@
+import { Queue, Worker } from 'bullmq';
+import {
+  EvidenceStore,
+  EventPublisher,
+  OpsServer,
+  QueueName,
+  RedisKeys,
+  createRedis,
+  type CameraEventJob,
+  type FrameJob,
+  type FrameResult,
+  type RunningService,
+  type ServiceContext,
+  type WebhookJob,
+} from '@riverwatch/common';
+import { InferenceClient } from '@riverwatch/inference-client';
+import { AlertService } from './alerts/alert-service.ts';
+import { handleCameraEvent } from './camera-events.ts';
+import { ReviewSampler } from './labelling/review-sampler.ts';
+import { ModelCatalog } from './model-catalog.ts';
+import { FrameProcessor } from './pipeline/frame-processor.ts';
+import { AlertStore } from './repositories/alert-store.ts';
+import { CameraStore } from './repositories/camera-store.ts';
+import { EvidenceRepository } from './repositories/evidence.ts';
+
+export { exportReviewDataset } from './labelling/dataset-export.ts';
+
+export interface WorkerService extends RunningService {
+  metricsPort: number;
+}
+
+export async function start(ctx: ServiceContext): Promise<WorkerService> {
+  const { config, logger } = ctx;
+  const keys = new RedisKeys(config.keyPrefix);
+  const redis = createRedis(ctx.redisUrl, 'command');
+  const blocking = createRedis(ctx.redisUrl, 'blocking');
+  const store = EvidenceStore.fromConfig(config.s3, ctx.s3Endpoint);
+  await store.ensureBuckets();
+
+  const inference = new InferenceClient(config.inference.targets, { deadlineMs: config.inference.deadlineMs, maxMessageBytes: config.inference.maxMessageBytes, logger });
+  const webhooks = new Queue<WebhookJob>(QueueName.webhooks, { connection: redis, prefix: keys.queuePrefix });
+  const events = new EventPublisher(redis, keys, webhooks);
+  const evidence = new EvidenceRepository(store);
+  const alerts = new AlertService(new AlertStore(redis, keys), evidence, events, logger);
+  const review = new ReviewSampler(redis, keys, evidence, { band: config.worker.reviewBand, perCameraIntervalSeconds: config.worker.reviewIntervalSeconds }, logger);
+  const processor = new FrameProcessor({
+    config,
+    redis,
+    keys,
+    inference,
+    models: new ModelCatalog(config.inference.modelRepository),
+    cameras: new CameraStore(redis, keys, config.worker.summaryRetentionHours * 3600_000),
+    alerts,
+    review,
+    logger,
+  });
+
+  const frames = new Worker<FrameJob, FrameResult>(QueueName.frames, (job) => processor.process(job), {
+    connection: blocking,
+    prefix: keys.queuePrefix,
+    concurrency: config.worker.concurrency,
+  });
+  frames.on('failed', (job, err) => logger.warn({ err, frameId: job?.data.frameId, cameraId: job?.data.cameraId, attempts: job?.attemptsMade }, 'frame job failed'));
+  frames.on('error', (err) => logger.error({ err }, 'frames worker error'));
+
+  const cameraEvents = new Worker<CameraEventJob>(QueueName.cameraEvents, (job) => handleCameraEvent(job.data, alerts, logger), {
+    connection: blocking.duplicate(),
+    prefix: keys.queuePrefix,
+    concurrency: 1,
+  });
+  cameraEvents.on('error', (err) => logger.error({ err }, 'camera events worker error'));
+
+  // Rejected alerts feed the labelling loop; drained every few seconds.
+  const rejectedTimer = setInterval(() => {
+    review.drainRejected().catch((err: Error) => logger.warn({ err }, 'draining rejected alerts failed'));
+  }, 2000);
+
+  const ops = await OpsServer.start(config.worker.metricsPort, async () => ({
+    redis: (await redis.ping().catch(() => null)) === 'PONG',
+    s3: await store.ping(),
+    inference: await inference.serverReady(),
+  }));
+
+  return {
+    name: 'worker',
+    metricsPort: ops.port,
+    async stop() {
+      clearInterval(rejectedTimer);
+      // Stop taking jobs and let the active ones finish, as BullMQ's guide asks on SIGTERM.
+      await Promise.all([frames.close(), cameraEvents.close()]);
+      await webhooks.close();
+      inference.close();
+      await ops.close();
+      redis.disconnect();
+      blocking.disconnect();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { AlertRecord, Detection, FrameJob, Logger, Redis, RedisKeys } from '@riverwatch/common';
+import type { EvidenceRepository } from '../repositories/evidence.ts';
+import { reviewFramesSaved } from '../metrics.ts';
+import { toYoloLabels } from './yolo-labels.ts';
+
+export interface ReviewOptions {
+  /** Detections scoring inside [low, high) are ones the model is unsure of. */
+  band: [number, number];
+  /** At most one uncertain frame per camera per this many seconds. */
+  perCameraIntervalSeconds: number;
+}
+
+/**
+ * The self-hosted labelling loop: frames the model is unsure about, and frames
+ * of alerts an operator rejected, go to the review bucket with YOLO labels
+ * (the model's own guesses, for a human to correct) and are indexed by time.
+ */
+export class ReviewSampler {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly evidence: EvidenceRepository,
+    private readonly options: ReviewOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async consider(frame: FrameJob, bytes: Buffer, detections: Detection[], classes: string[]): Promise<boolean> {
+    const [low, high] = this.options.band;
+    if (!detections.some((d) => d.score >= low && d.score < high)) return false;
+    const throttle = await this.redis.set(this.keys.reviewThrottle(frame.cameraId), frame.frameId, 'EX', this.options.perCameraIntervalSeconds, 'NX');
+    if (throttle !== 'OK') return false;
+    const labels = toYoloLabels(detections.filter((d) => d.score >= low), frame.width, frame.height);
+    await this.save(frame.cameraId, frame.frameId, frame.capturedAt, bytes, labels, { reason: 'uncertain', classes, width: frame.width, height: frame.height });
+    reviewFramesSaved.inc({ reason: 'uncertain' });
+    return true;
+  }
+
+  /** An operator said the alert was wrong: its frame becomes a hard negative (no labels). */
+  async addRejectedAlert(alert: AlertRecord): Promise<boolean> {
+    if (!alert.frameKey || !alert.lastFrameId) return false;
+    const image = await this.evidence.readSnapshotObject(alert.frameKey);
+    await this.save(alert.cameraId, alert.lastFrameId, alert.lastSeenAt, image, '', { reason: 'rejected', alertId: alert.id });
+    reviewFramesSaved.inc({ reason: 'rejected' });
+    return true;
+  }
+
+  /** Drains the queue of rejected alerts the API leaves in Redis. */
+  async drainRejected(): Promise<number> {
+    let n = 0;
+    for (;;) {
+      const id = await this.redis.lpop(this.keys.reviewRejected());
+      if (!id) return n;
+      const json = await this.redis.get(this.keys.alert(id));
+      if (!json) continue;
+      try {
+        if (await this.addRejectedAlert(JSON.parse(json) as AlertRecord)) n++;
+      } catch (err) {
+        // Put it back for the next round: S3 may be briefly down.
+        await this.redis.rpush(this.keys.reviewRejected(), id);
+        this.logger.warn({ err, alertId: id }, 'could not save rejected alert for review');
+        return n;
+      }
+    }
+  }
+
+  private async save(cameraId: string, frameId: string, capturedAt: number, image: Buffer, labels: string, meta: Record<string, unknown>): Promise<void> {
+    const base = await this.evidence.saveReviewFrame(cameraId, frameId, image, labels, { ...meta, cameraId, frameId, capturedAt });
+    await this.redis.zadd(this.keys.reviewIndex(), capturedAt, base);
+    this.logger.info({ cameraId, frameId, reason: meta.reason }, 'frame saved for labelling');
+  }
+}

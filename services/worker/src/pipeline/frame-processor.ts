@@ -1,0 +1,229 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import {
+  type CameraConfig,
+  type Detection,
+  type FrameJob,
+  type FrameResult,
+  type FrameSummary,
+  type Logger,
+  type Redis,
+  type RedisKeys,
+  type RiverwatchConfig,
+} from '@riverwatch/common';
+import type { InferenceClient } from '@riverwatch/inference-client';
+import { decodeDetections, decodeFrame, decodeWaterMask, drawAnnotatedSnapshot, maskFromPng, maskToPng, preprocess, type WaterMask } from '@riverwatch/vision';
+import { FRAME_ALERT_TYPES, evaluateRules, markClosed } from '../alerts/alert-rules.ts';
+import type { AlertService } from '../alerts/alert-service.ts';
+import type { ReviewSampler } from '../labelling/review-sampler.ts';
+import { detectionsCounted, frameLatency, framesProcessed } from '../metrics.ts';
+import type { ModelCatalog } from '../model-catalog.ts';
+import type { CameraMemory, CameraStore } from '../repositories/camera-store.ts';
+import { updateTracks } from '../tracking/debris-tracker.ts';
+import { filterDebris } from './debris-filter.ts';
+import { checkView, greyThumbnail } from './view-check.ts';
+
+export interface FrameProcessorDeps {
+  config: RiverwatchConfig;
+  redis: Redis;
+  keys: RedisKeys;
+  inference: InferenceClient;
+  models: ModelCatalog;
+  cameras: CameraStore;
+  alerts: AlertService;
+  review: ReviewSampler;
+  logger: Logger;
+}
+
+/** Frame → pre-process → inference → decode → water mask + zones → tracker → rules → writes. */
+export class FrameProcessor {
+  constructor(private readonly d: FrameProcessorDeps) {}
+
+  async process(job: Job<FrameJob>): Promise<FrameResult> {
+    const started = performance.now();
+    const frame = job.data;
+    const log = this.d.logger.child({ cameraId: frame.cameraId, frameId: frame.frameId, jobId: job.id });
+    const bytes = await this.d.redis.getBuffer(this.d.keys.frame(frame.frameId));
+    if (!bytes) {
+      framesProcessed.inc({ outcome: 'expired' });
+      throw new UnrecoverableError(`frame ${frame.frameId} bytes are gone (expired or never written)`);
+    }
+    try {
+      await decodeFrame(bytes);
+    } catch (err) {
+      framesProcessed.inc({ outcome: 'corrupt' });
+      throw new UnrecoverableError(`frame ${frame.frameId} is corrupt: ${(err as Error).message}`);
+    }
+
+    const camera = await this.d.cameras.config(frame.cameraId, this.d.config.worker);
+    const detectorName = frame.detectorModel ?? camera.detectorModel;
+    const detector = await this.d.models.get(detectorName);
+
+    const t0 = performance.now();
+    const input = await preprocess(bytes, detector).catch((err: Error) => {
+      framesProcessed.inc({ outcome: 'corrupt' });
+      throw new UnrecoverableError(`frame ${frame.frameId} could not be decoded: ${err.message}`);
+    });
+    frameLatency.observe({ step: 'preprocess' }, (performance.now() - t0) / 1000);
+    const t1 = performance.now();
+    const result = await this.d.inference.infer(detectorName, [{ name: detector.input.name, datatype: detector.input.dtype, shape: input.shape, data: input.tensor }], {
+      requestId: frame.frameId,
+    });
+    const inferenceMs = performance.now() - t1;
+    frameLatency.observe({ step: 'inference' }, inferenceMs / 1000);
+    const detections = decodeDetections(result.outputs, detector, [input.transform])[0] ?? [];
+
+    const mem = frame.source === 'upload' ? null : await this.d.cameras.memory(frame.cameraId);
+    const mask = await this.waterMask(camera, frame, bytes, mem);
+    const filtered = filterDebris(detections, mask.mask, camera, frame);
+    for (const det of detections) detectionsCounted.inc({ class: det.className, fate: filtered.kept.includes(det) ? 'kept' : 'ignored' });
+
+    const frameResult: FrameResult = {
+      frameId: frame.frameId,
+      cameraId: frame.cameraId,
+      width: frame.width,
+      height: frame.height,
+      detections: filtered.kept,
+      ignored: filtered.ignored,
+      coverage: filtered.coverage,
+      waterShare: filtered.waterShare,
+      models: { detector: detectorName, detectorVersion: result.modelVersion, ...mask.model },
+      latencyMs: { total: 0, inference: Math.round(inferenceMs * 10) / 10 },
+    };
+
+    if (frame.source === 'upload') {
+      await this.storeUploadResult(frame, bytes, frameResult, detector.classes, mask.mask);
+    } else {
+      await this.commitCameraFrame(frame, camera, bytes, frameResult, detector.classes, mask.mask, log);
+      await this.d.review.consider(frame, bytes, detections, detector.classes);
+    }
+    frameResult.latencyMs.total = Math.round((performance.now() - started) * 10) / 10;
+    frameLatency.observe({ step: 'total' }, frameResult.latencyMs.total / 1000);
+    framesProcessed.inc({ outcome: 'ok' });
+    log.debug({ detections: filtered.kept.length, ignored: filtered.ignored, coverage: filtered.coverage }, 'frame processed');
+    return frameResult;
+  }
+
+  /** Segment every N frames or when the cached mask is too old; otherwise reuse the camera's cached mask. */
+  private async waterMask(
+    camera: CameraConfig,
+    frame: FrameJob,
+    bytes: Buffer,
+    mem: CameraMemory | null,
+  ): Promise<{ mask: WaterMask | null; model: { segmenter?: string; segmenterVersion?: string } }> {
+    const segName = camera.segmenterModel;
+    if (!segName || !(await this.d.models.has(segName))) return { mask: null, model: {} };
+    if (mem) {
+      const cached = await this.d.cameras.waterMask(frame.cameraId);
+      const fresh = cached && frame.capturedAt - cached.at < camera.segmentMaxAgeSeconds * 1000 && mem.framesSinceMask < camera.segmentEveryFrames;
+      if (fresh && cached.width === frame.width && cached.height === frame.height) {
+        return { mask: await maskFromPng(cached.png), model: { segmenter: segName } };
+      }
+    }
+    const seg = await this.d.models.get(segName);
+    const input = await preprocess(bytes, seg);
+    const t = performance.now();
+    const out = await this.d.inference.infer(segName, [{ name: seg.input.name, datatype: seg.input.dtype, shape: input.shape, data: input.tensor }], {
+      requestId: `${frame.frameId}-seg`,
+    });
+    frameLatency.observe({ step: 'segmentation' }, (performance.now() - t) / 1000);
+    const mask = await decodeWaterMask(out.outputs, seg, input.transform, frame.width, frame.height);
+    if (mem) {
+      await this.d.cameras.saveWaterMask(frame.cameraId, { png: await maskToPng(mask), at: frame.capturedAt, width: mask.width, height: mask.height });
+      mem.framesSinceMask = 0;
+    }
+    return { mask, model: { segmenter: segName, segmenterVersion: out.modelVersion } };
+  }
+
+  private async storeUploadResult(frame: FrameJob, bytes: Buffer, result: FrameResult, classes: string[], mask: WaterMask | null): Promise<void> {
+    const key = this.d.keys.frameResult(frame.frameId);
+    const annotated = await drawAnnotatedSnapshot(bytes, result.detections, { mask: mask ?? undefined, classNames: classes });
+    const fields: Record<string, Buffer | string> = { annotated, json: JSON.stringify(result) };
+    if (mask) fields.mask = await maskToPng(mask);
+    await this.d.redis.multi().hset(key, fields).expire(key, this.d.config.frameTtlSeconds).exec();
+  }
+
+  /**
+   * The stateful part, one frame of a camera at a time (a per-camera lock),
+   * committed at most once per frame id.
+   */
+  private async commitCameraFrame(
+    frame: FrameJob,
+    camera: CameraConfig,
+    bytes: Buffer,
+    result: FrameResult,
+    classes: string[],
+    mask: WaterMask | null,
+    log: Logger,
+  ): Promise<void> {
+    const thumb = await greyThumbnail(bytes);
+    await this.d.cameras.withLock(frame.cameraId, async () => {
+      if (!(await this.d.cameras.claimFrame(frame.cameraId, frame.frameId))) {
+        log.info('frame already committed (re-delivery): no new counts or alerts');
+        framesProcessed.inc({ outcome: 'duplicate' });
+        return;
+      }
+      const mem = await this.d.cameras.memory(frame.cameraId);
+      // A frame older than one already committed (parallel workers) still counts, but must not move the tracker back in time.
+      const late = frame.seq <= mem.lastSeq && frame.capturedAt <= mem.lastCapturedAt;
+      let newTracks = 0;
+      let trackIds: number[] = [];
+      if (!late) {
+        const update = updateTracks(mem.tracker, result.detections.map((d) => ({ box: d.box, classId: d.classId })), frame.capturedAt);
+        update.assigned.forEach((id, i) => {
+          if (id) result.detections[i]!.trackId = id;
+        });
+        mem.tracker = update.state;
+        newTracks = update.newlyConfirmed.length;
+        trackIds = update.active;
+
+        const view = checkView(thumb, mem.lastThumb ? Buffer.from(mem.lastThumb, 'base64') : null, mem.frozenFrames);
+        mem.lastThumb = thumb.toString('base64');
+        mem.frozenFrames = view.frozenFrames;
+        const rules = evaluateRules(mem.rules, { at: frame.capturedAt, debrisCount: result.detections.length, coverage: result.coverage, viewBlocked: view.blocked }, camera.rules);
+        mem.rules = rules.state;
+        mem.lastSeq = frame.seq;
+        mem.lastCapturedAt = frame.capturedAt;
+        mem.framesSinceMask += 1;
+
+        const counts = countByClass(result.detections);
+        let annotated: Promise<Buffer> | null = null;
+        const evidence = {
+          cameraId: frame.cameraId,
+          frameId: frame.frameId,
+          at: frame.capturedAt,
+          classes: counts,
+          coverage: result.coverage,
+          trackIds: result.detections.flatMap((d) => (d.trackId ? [d.trackId] : [])),
+          rawFrame: bytes,
+          annotate: () => (annotated ??= drawAnnotatedSnapshot(bytes, result.detections, { mask: mask ?? undefined, classNames: classes })),
+        };
+        for (const type of FRAME_ALERT_TYPES) {
+          const decision = rules.decisions[type];
+          if (decision === 'none') continue;
+          const stillOpen = await this.d.alerts.apply(type, decision, evidence);
+          if (!stillOpen) mem.rules = markClosed(mem.rules, type);
+        }
+      }
+      await this.d.cameras.saveMemory(frame.cameraId, mem);
+      const summary: FrameSummary = {
+        frameId: frame.frameId,
+        capturedAt: frame.capturedAt,
+        processedAt: Date.now(),
+        counts: countByClass(result.detections),
+        coverage: result.coverage,
+        trackIds,
+        newTracks,
+        models: { detector: `${result.models.detector}:${result.models.detectorVersion}`, ...(result.models.segmenter ? { segmenter: result.models.segmenter } : {}) },
+        latencyMs: result.latencyMs.inference,
+      };
+      await this.d.cameras.appendSummary(frame.cameraId, summary);
+    });
+  }
+}
+
+export function countByClass(detections: Detection[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const d of detections) counts[d.className] = (counts[d.className] ?? 0) + 1;
+  return counts;
+}
+

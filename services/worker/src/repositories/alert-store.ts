@@ -1,0 +1,45 @@
+import type { AlertRecord, AlertType, Redis, RedisKeys } from '@riverwatch/common';
+
+/** Alerts in Redis: one record per alert, and per camera and type a pointer to the open one. */
+export class AlertStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async openAlertId(cameraId: string, type: AlertType): Promise<string | null> {
+    return this.redis.get(this.keys.openAlert(cameraId, type));
+  }
+
+  async get(id: string): Promise<AlertRecord | null> {
+    const json = await this.redis.get(this.keys.alert(id));
+    return json ? (JSON.parse(json) as AlertRecord) : null;
+  }
+
+  /**
+   * Creates the alert only if none of this type is open for the camera
+   * (the pointer is taken with NX), so racing workers cannot open two.
+   * Returns the id of the alert that is open afterwards and whether it is new.
+   */
+  async openOnce(record: AlertRecord): Promise<{ id: string; created: boolean }> {
+    const pointer = this.keys.openAlert(record.cameraId, record.type);
+    const taken = await this.redis.set(pointer, record.id, 'NX');
+    if (taken !== 'OK') return { id: (await this.redis.get(pointer))!, created: false };
+    await this.save(record);
+    return { id: record.id, created: true };
+  }
+
+  async save(record: AlertRecord): Promise<void> {
+    await this.redis.multi().set(this.keys.alert(record.id), JSON.stringify(record)).zadd(this.keys.alertIndex(), record.openedAt, record.id).exec();
+  }
+
+  /** Clears the open pointer if it still points at this alert. */
+  async releasePointer(cameraId: string, type: AlertType, id: string): Promise<void> {
+    await this.redis.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+      1,
+      this.keys.openAlert(cameraId, type),
+      id,
+    );
+  }
+}

@@ -1,0 +1,122 @@
+import { DEFAULT_ALERT_RULES, type CameraConfig, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
+import { emptyRuleState, type AlertRuleState } from '../alerts/alert-rules.ts';
+import { emptyTrackerState, type TrackerState } from '../tracking/debris-tracker.ts';
+
+/** What the worker remembers about a camera between frames. */
+export interface CameraMemory {
+  lastSeq: number;
+  lastCapturedAt: number;
+  framesSinceMask: number;
+  tracker: TrackerState;
+  rules: AlertRuleState;
+  /** Tiny greyscale thumbnail of the previous frame (base64), for frozen-view checks. */
+  lastThumb: string | null;
+  frozenFrames: number;
+}
+
+export interface CachedWaterMask {
+  png: Buffer;
+  at: number;
+  width: number;
+  height: number;
+}
+
+function freshMemory(): CameraMemory {
+  return { lastSeq: -1, lastCapturedAt: 0, framesSinceMask: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0 };
+}
+
+/** Frames from POST /v1/detect belong to no configured camera. */
+export const UPLOAD_CAMERA_ID = 'upload';
+
+/** Redis access for camera config, worker memory, water masks and summaries. */
+export class CameraStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly summaryRetentionMs: number,
+  ) {}
+
+  async config(cameraId: string, defaults: { detectorModel: string; segmenterModel: string }): Promise<CameraConfig> {
+    const json = cameraId === UPLOAD_CAMERA_ID ? null : await this.redis.get(this.keys.camera(cameraId));
+    const stored = json ? (JSON.parse(json) as Partial<CameraConfig>) : {};
+    return {
+      id: cameraId,
+      name: cameraId,
+      sourceUrl: '',
+      fps: 2,
+      maxWidth: 1280,
+      zones: { include: [], exclude: [] },
+      detectorModel: defaults.detectorModel,
+      segmenterModel: defaults.segmenterModel,
+      segmentEveryFrames: 25,
+      segmentMaxAgeSeconds: 60,
+      enabled: true,
+      createdAt: 0,
+      updatedAt: 0,
+      ...stored,
+      rules: { ...DEFAULT_ALERT_RULES, ...(stored.rules ?? {}) },
+    };
+  }
+
+  async memory(cameraId: string): Promise<CameraMemory> {
+    const json = await this.redis.get(this.keys.tracker(cameraId));
+    return json ? { ...freshMemory(), ...(JSON.parse(json) as CameraMemory) } : freshMemory();
+  }
+
+  async saveMemory(cameraId: string, memory: CameraMemory): Promise<void> {
+    await this.redis.set(this.keys.tracker(cameraId), JSON.stringify(memory), 'EX', 24 * 3600);
+  }
+
+  async waterMask(cameraId: string): Promise<CachedWaterMask | null> {
+    const h = await this.redis.hgetallBuffer(this.keys.waterMask(cameraId));
+    if (!h.png) return null;
+    return { png: h.png, at: Number(h.at), width: Number(h.width), height: Number(h.height) };
+  }
+
+  async saveWaterMask(cameraId: string, mask: CachedWaterMask): Promise<void> {
+    const key = this.keys.waterMask(cameraId);
+    await this.redis.multi().hset(key, { png: mask.png, at: String(mask.at), width: String(mask.width), height: String(mask.height) }).expire(key, 24 * 3600).exec();
+  }
+
+  /**
+   * Claims the frame for commit. False when it was already committed: the job
+   * is a re-delivery and must not count twice.
+   */
+  async claimFrame(cameraId: string, frameId: string): Promise<boolean> {
+    return (await this.redis.set(this.keys.frameDone(cameraId, frameId), '1', 'EX', 6 * 3600, 'NX')) === 'OK';
+  }
+
+  async appendSummary(cameraId: string, summary: FrameSummary): Promise<void> {
+    const key = this.keys.frameSummaries(cameraId);
+    const minId = Math.max(0, summary.capturedAt - this.summaryRetentionMs);
+    // Stream ids from capture time make history queries a range read; '-*' lets Redis pick the sequence.
+    await this.redis
+      .multi()
+      .xadd(key, 'MINID', '~', String(minId), `${Math.max(1, summary.capturedAt)}-*`, 'json', JSON.stringify(summary))
+      .set(this.keys.cameraState(cameraId), JSON.stringify(summary))
+      .exec()
+      .then(throwOnMultiError);
+  }
+
+  /** A short per-camera lock so one camera's frames update the tracker one at a time. */
+  async withLock<T>(cameraId: string, fn: () => Promise<T>, ttlMs = 10_000): Promise<T> {
+    const key = this.keys.cameraLock(cameraId);
+    const token = `${process.pid}-${Math.random()}`;
+    const deadline = Date.now() + ttlMs * 2;
+    while ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
+      if (Date.now() > deadline) throw new Error(`camera ${cameraId} lock not acquired within ${ttlMs * 2} ms`);
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+    }
+    try {
+      return await fn();
+    } finally {
+      // Release only our own lock (it may have expired and been taken by another worker).
+      await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token);
+    }
+  }
+}
+
+export function throwOnMultiError(results: [Error | null, unknown][] | null): void {
+  if (!results) throw new Error('Redis transaction aborted');
+  for (const [err] of results) if (err) throw err;
+}
