@@ -14,7 +14,7 @@ from .scene import Scene, WATER, NEAR_BANK, FAR_BANK
 MIN_BOX = 3  # px: visible boxes thinner than this are not labelled (and not drawn)
 
 
-def sample_debris(rng, scene, n_water, n_bank=0, cluster_p=0.35, size_range=(16, 170)):
+def sample_debris(rng, scene, n_water, n_bank=0, cluster_p=0.35, size_range=(24, 200)):
     """Return a list of debris specs: dict(cls, x, y, L, angle, submerge, on_water)."""
     items = []
     water = np.argwhere(scene.region == WATER)
@@ -26,7 +26,7 @@ def sample_debris(rng, scene, n_water, n_bank=0, cluster_p=0.35, size_range=(16,
         L = np.exp(rng.uniform(np.log(size_range[0]), np.log(size_range[1]))) * s
         if near is not None:
             L = near * rng.uniform(0.6, 1.4)
-        L = float(np.clip(L, 8, 130))
+        L = float(np.clip(L, 12, 130))
         x = float(np.clip(x, L / 2, W - L / 2))
         y = float(np.clip(y, L / 2, H - L / 2))
         return dict(cls=int(rng.integers(5)), x=x, y=y, L=L, angle=float(rng.uniform(0, np.pi)),

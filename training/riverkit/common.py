@@ -1,0 +1,263 @@
+"""Shared training plumbing: seeding, letterboxing, in-memory datasets, NMS, EMA, logging."""
+import copy
+import math
+import os
+import random
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from .dataset import list_images, read_labels
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CACHE = os.environ.get("RIVERWATCH_DATA", "/work/data-cache")
+PAD = 114
+
+
+def seed_all(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def set_threads(n=None):
+    n = int(os.environ.get("RIVERWATCH_THREADS", n or 1))
+    torch.set_num_threads(n)
+    return n
+
+
+def letterbox(rgb, size, pad=PAD):
+    """Resize keeping aspect ratio into size x size, centred, padded with `pad`.
+
+    Returns (image, scale r, (pad_x, pad_y)); image pixel p maps to p * r + pad.
+    Same rule as YOLOv5's letterbox(auto=False) and packages/vision.
+    """
+    h, w = rgb.shape[:2]
+    r = min(size / w, size / h)
+    nw, nh = int(round(w * r)), int(round(h * r))
+    px, py = (size - nw) // 2, (size - nh) // 2
+    out = np.full((size, size, 3), pad, np.uint8)
+    out[py:py + nh, px:px + nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    return out, r, (px, py)
+
+
+def ensure_dataset(split, count, path=None):
+    """Render the split under the data cache unless it is already there."""
+    path = path or os.path.join(CACHE, split)
+    if not os.path.exists(os.path.join(path, "data.yaml")):
+        sys.path.insert(0, os.path.join(REPO, "training"))
+        from render import render_dataset
+        render_dataset(split, count, path)
+    return path
+
+
+def load_detection_set(root, size=320, crop_h=None, limit=None):
+    """Letterbox every image to `size`; optionally keep only a centred band of
+    `crop_h` rows (training on the non-padded band saves ~40% compute for
+    16:9 frames; the nets are fully convolutional). Returns uint8 NCHW array
+    and per-image float arrays of [cls, x1, y1, x2, y2] in tensor pixels."""
+    names = list_images(root)[:limit]
+    imgs, labels = [], []
+    for n in names:
+        rgb = cv2.cvtColor(cv2.imread(os.path.join(root, "images", n)), cv2.COLOR_BGR2RGB)
+        H, W = rgb.shape[:2]
+        lb, r, (px, py) = letterbox(rgb, size)
+        oy = 0
+        if crop_h:
+            oy = (size - crop_h) // 2
+            lb = lb[oy:oy + crop_h]
+        boxes = read_labels(os.path.join(root, "labels", os.path.splitext(n)[0] + ".txt"), W, H)
+        lab = np.array([[c, x1 * r + px, y1 * r + py - oy, x2 * r + px, y2 * r + py - oy]
+                        for c, x1, y1, x2, y2 in boxes], np.float32).reshape(-1, 5)
+        imgs.append(lb.transpose(2, 0, 1))
+        labels.append(lab)
+    return np.stack(imgs), labels, names
+
+
+def augment_batch(rng, imgs, labels):
+    """Horizontal flips and brightness/contrast jitter (cheap; data is plentiful)."""
+    x = torch.from_numpy(imgs).float() / 255.0
+    out_labels = []
+    for i in range(len(x)):
+        lab = labels[i].copy()
+        if rng.random() < 0.5:
+            x[i] = x[i].flip(-1)
+            w = x.shape[-1]
+            lab[:, [1, 3]] = w - lab[:, [3, 1]]
+        a, b = rng.uniform(0.75, 1.25), rng.uniform(-0.08, 0.08)
+        x[i] = (x[i] * a + b).clamp(0, 1)
+        out_labels.append(lab)
+    return x, out_labels
+
+
+def box_iou(a, b):
+    """IoU matrix between (n,4) and (m,4) xyxy tensors."""
+    area_a = (a[:, 2] - a[:, 0]).clamp(0) * (a[:, 3] - a[:, 1]).clamp(0)
+    area_b = (b[:, 2] - b[:, 0]).clamp(0) * (b[:, 3] - b[:, 1]).clamp(0)
+    lt = torch.max(a[:, None, :2], b[None, :, :2])
+    rb = torch.min(a[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp(0).prod(2)
+    return inter / (area_a[:, None] + area_b[None] - inter + 1e-9)
+
+
+def nms(boxes, scores, iou_thr):
+    """Greedy NMS (no torchvision here). Returns kept indices, best first."""
+    order = scores.argsort(descending=True)
+    boxes = boxes[order]
+    keep = []
+    suppressed = torch.zeros(len(order), dtype=torch.bool)
+    iou = box_iou(boxes, boxes) if len(order) <= 3000 else None
+    for i in range(len(order)):
+        if suppressed[i]:
+            continue
+        keep.append(order[i].item())
+        row = iou[i] if iou is not None else box_iou(boxes[i:i + 1], boxes)[0]
+        suppressed |= row > iou_thr
+    return torch.tensor(keep, dtype=torch.long)
+
+
+def batched_nms(boxes, scores, classes, iou_thr, max_det=100):
+    """Per-class NMS via the coordinate-offset trick."""
+    if len(boxes) == 0:
+        return torch.zeros(0, dtype=torch.long)
+    off = classes.float()[:, None] * 4096.0
+    keep = nms(boxes + off, scores, iou_thr)
+    return keep[:max_det]
+
+
+class EMA:
+    """Exponential moving average of weights (as YOLOv5 does); evaluated/exported model."""
+
+    def __init__(self, model, decay=0.999, tau=500):
+        self.ema = copy.deepcopy(model).eval()
+        self.updates, self.decay, self.tau = 0, decay, tau
+        for p in self.ema.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model):
+        self.updates += 1
+        d = self.decay * (1 - math.exp(-self.updates / self.tau))
+        msd = model.state_dict()
+        for k, v in self.ema.state_dict().items():
+            if v.dtype.is_floating_point:
+                v.mul_(d).add_(msd[k].detach(), alpha=1 - d)
+            else:
+                v.copy_(msd[k])
+
+
+def cosine_lr(step, total, base, warmup=200, final=0.05):
+    if step < warmup:
+        return base * (step + 1) / warmup
+    p = (step - warmup) / max(1, total - warmup)
+    return base * (final + (1 - final) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+class Logger:
+    """Tee to stdout and a log file committed next to the model."""
+
+    def __init__(self, path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.f = open(path, "w")
+        self.t0 = time.time()
+
+    def __call__(self, *a):
+        msg = f"[{time.time() - self.t0:7.1f}s] " + " ".join(str(x) for x in a)
+        print(msg, flush=True)
+        self.f.write(msg + "\n")
+        self.f.flush()
+
+
+@torch.no_grad()
+def predict_dataset(infer, root, size, batch=16, limit=None):
+    """Run `infer(x) -> [(boxes xyxy, scores, classes)]` (input-pixel boxes) over
+    a dataset with letterboxing; returns the predictions-JSON dict with boxes
+    mapped back to image pixels (the format training/evaluate.py reads)."""
+    names = list_images(root)[:limit]
+    out = []
+    for i in range(0, len(names), batch):
+        chunk = names[i:i + batch]
+        xs, metas = [], []
+        for n in chunk:
+            rgb = cv2.cvtColor(cv2.imread(os.path.join(root, "images", n)), cv2.COLOR_BGR2RGB)
+            lb, r, (px, py) = letterbox(rgb, size)
+            xs.append(lb.transpose(2, 0, 1))
+            metas.append((os.path.splitext(n)[0], rgb.shape[1], rgb.shape[0], r, px, py))
+        x = torch.from_numpy(np.stack(xs)).float() / 255.0
+        for (stem, W, H, r, px, py), (b, s, c) in zip(metas, infer(x)):
+            b = b.clone()
+            b[:, [0, 2]] = ((b[:, [0, 2]] - px) / r).clamp(0, W)
+            b[:, [1, 3]] = ((b[:, [1, 3]] - py) / r).clamp(0, H)
+            out.append({"id": stem, "width": W, "height": H, "detections": [
+                {"class": int(cc), "score": round(float(ss), 5), "box": [round(float(v), 2) for v in bb]}
+                for bb, ss, cc in zip(b, s, c)]})
+    return {"images": out}
+
+
+def evaluate_detector(infer, root, size, names, log=None, score_thr=0.25):
+    """Predict + COCO-evaluate; returns (metrics dict, predictions dict)."""
+    sys.path.insert(0, os.path.join(REPO, "training"))
+    import evaluate as E
+    preds = predict_dataset(infer, root, size)
+    pmap = {im["id"]: [(d["class"], d["score"], *d["box"]) for d in im["detections"]] for im in preds["images"]}
+    m = E.evaluate(E.load_ground_truth(root), pmap, names, False, score_thr)
+    if log:
+        log("eval", {k: m[k] for k in ("mAP50", "mAP50_95", "precision", "recall")})
+    return m, preds
+
+
+def batch_targets(labels):
+    """List of (n,5) [cls,x1,y1,x2,y2] -> (N,6) [img, cls, cx, cy, w, h] tensor."""
+    rows = []
+    for i, lab in enumerate(labels):
+        for c, x1, y1, x2, y2 in lab:
+            rows.append([i, c, (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1])
+    return torch.tensor(rows, dtype=torch.float32).reshape(-1, 6)
+
+
+def train_loop(model, step_fn, imgs, labels, a, log, augment=True):
+    """Shared detector loop: AdamW, warmup + cosine, EMA, grad clipping,
+    optional wall-clock budget (a.max_minutes) that winds the run down early.
+    step_fn(model, x, labels) -> (loss, parts ndarray)."""
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}], lr=a.lr)
+    ema = EMA(model, tau=min(500, a.iters // 5 + 1))
+    rng = np.random.default_rng(a.seed)
+    t0 = time.time()
+    total, step, agg = a.iters, 0, None
+    while step < total:
+        perm = rng.permutation(len(imgs))
+        for i in range(0, len(perm) - a.batch + 1, a.batch):
+            if step >= total:
+                break
+            idx = np.sort(perm[i:i + a.batch])
+            if augment:
+                x, lab = augment_batch(rng, imgs[idx], [labels[j] for j in idx])
+            else:
+                x, lab = torch.from_numpy(imgs[idx]).float() / 255.0, [labels[j] for j in idx]
+            for g in opt.param_groups:
+                g["lr"] = cosine_lr(step, total, a.lr, warmup=min(300, total // 10))
+            model.train()
+            loss, parts = step_fn(model, x, lab)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            opt.step()
+            ema.update(model)
+            parts = np.asarray(parts, dtype=np.float64)
+            agg = parts if agg is None else agg + parts
+            step += 1
+            if step % 50 == 0:
+                el = time.time() - t0
+                log(f"step {step}/{total} loss parts {np.round(agg / 50, 4).tolist()} "
+                    f"lr {opt.param_groups[0]['lr']:.2e} {el / step:.2f}s/it")
+                agg = None
+                if a.max_minutes and el > a.max_minutes * 60 and total > step + 100:
+                    total = step + 100
+                    log(f"time budget reached, stopping at {total}")
+    return ema.ema.eval(), step, time.time() - t0

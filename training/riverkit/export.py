@@ -1,0 +1,79 @@
+"""ONNX export and the Triton-layout model entry (models/<name>/config.json + 1/model.onnx)."""
+import json
+import os
+
+import onnx
+import torch
+
+from .common import REPO
+from .objects import CLASSES
+
+
+def export_onnx(model, path, size, output_names, metadata=None, opset=12):
+    """Export with a dynamic batch axis; input `images` FP32 NCHW RGB 0..1."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    model.eval()
+    x = torch.zeros(1, 3, size[0], size[1])
+    dyn = {"images": {0: "batch"}}
+    dyn.update({n: {0: "batch"} for n in output_names})
+    torch.onnx.export(model, x, path, input_names=["images"], output_names=output_names,
+                      dynamic_axes=dyn, opset_version=opset, do_constant_folding=True)
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    for k, v in (metadata or {}).items():
+        p = m.metadata_props.add()
+        p.key, p.value = k, str(v)
+    onnx.save(m, path)
+    save_reference(model, path, size, output_names)
+    dims = {}
+    for o in m.graph.output:
+        dims[o.name] = [-1 if (d.dim_param or d.dim_value == 0) else d.dim_value for d in o.type.tensor_type.shape.dim]
+    return dims
+
+
+def write_config(name, task, fmt, size, resize, outputs, classes=CLASSES, thresholds=None, evaluation=None,
+                 extra=None, root=None):
+    """config.json in the schema packages/vision and services/inference read."""
+    cfg = {
+        "name": name,
+        "task": task,
+        "format": fmt,
+        "platform": "onnxruntime_onnx",
+        "input": {"name": "images", "dtype": "FP32", "layout": "NCHW", "width": size[1], "height": size[0],
+                  "colorOrder": "RGB", "resize": resize, "padValue": 114,
+                  "normalize": {"scale": 255, "mean": [0, 0, 0], "std": [1, 1, 1]}},
+        "outputs": [{"name": n, "dtype": "FP32", "dims": d} for n, d in outputs.items()],
+        "classes": list(classes),
+        "thresholds": thresholds or {"score": 0.25, "iou": 0.45},
+        "maxBatchSize": 8,
+        "dynamicBatching": {"maxQueueDelayMs": 2},
+        "evaluation": evaluation or {},
+    }
+    if extra:
+        cfg.update(extra)
+    d = os.path.join(root or os.path.join(REPO, "models"), name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    return cfg
+
+
+@torch.no_grad()
+def save_reference(model, path, size, output_names):
+    """Save a batch-2 input and PyTorch's outputs next to the cache so
+    training/verify_onnx.mjs can check onnxruntime gives the same numbers."""
+    from .common import CACHE
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, size[0], size[1], generator=g)
+    y = model(x)
+    y = y if isinstance(y, (tuple, list)) else (y,)
+    d = os.path.join(CACHE, "verify", os.path.basename(os.path.dirname(os.path.dirname(path))))
+    os.makedirs(d, exist_ok=True)
+    x.numpy().astype("float32").tofile(os.path.join(d, "images.bin"))
+    meta = {"model": os.path.abspath(path), "input": list(x.shape), "outputs": {}}
+    for n, t in zip(output_names, y):
+        t.numpy().astype("float32").tofile(os.path.join(d, n + ".bin"))
+        meta["outputs"][n] = list(t.shape)
+    with open(os.path.join(d, "meta.json"), "w") as f:
+        json.dump(meta, f)

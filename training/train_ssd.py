@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Train the debris-ssd detector (SSDLite/MobileNetV2-like) from scratch and export it.
+
+  /usr/bin/python3 training/train_ssd.py            # full run (fixed seed)
+  /usr/bin/python3 training/train_ssd.py --quick    # a few minutes, same I/O layout
+
+Same data and conventions as train_yolov5.py (letterbox 320, pad 114, RGB 0..1).
+Writes models/debris-ssd/{1/model.onnx,config.json,train_log.txt,eval.json}.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from riverkit import common as C  # noqa: E402
+from riverkit.export import export_onnx, write_config  # noqa: E402
+from riverkit.objects import CLASSES  # noqa: E402
+from riverkit.ssd import SIZES, STRIDES, RATIOS, SSDExport, SSDLite, SSDLoss, postprocess  # noqa: E402
+
+NAME = "debris-ssd"
+SIZE = 320
+TRAIN_H = 192
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iters", type=int, default=5000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-count", type=int, default=4000)
+    ap.add_argument("--eval-count", type=int, default=300)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--max-minutes", type=float, default=0)
+    ap.add_argument("--out", default=os.path.join(C.REPO, "models", NAME))
+    a = ap.parse_args()
+    if a.quick:
+        a.iters = 300
+    C.seed_all(a.seed)
+    threads = C.set_threads()
+    log = C.Logger(os.path.join(a.out, "train_log.txt"))
+    log(f"{NAME}: iters={a.iters} batch={a.batch} lr={a.lr} seed={a.seed} threads={threads}")
+    train_dir = C.ensure_dataset("train", a.train_count)
+    eval_dir = C.ensure_dataset("eval", a.eval_count)
+    imgs, labels, _ = C.load_detection_set(train_dir, SIZE, TRAIN_H, limit=a.train_count)
+    log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
+    model = SSDLite(len(CLASSES))
+    log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
+    loss_fn = SSDLoss()
+
+    def step_fn(m, x, lab):
+        loc, conf = m(x)
+        return loss_fn(loc, conf, lab, x.shape[2], x.shape[3])
+
+    m, steps, train_s = C.train_loop(model, step_fn, imgs, labels, a, log)
+    exp = SSDExport(m, SIZE).eval()
+    torch.save({"model": m.state_dict()}, os.path.join(C.CACHE, NAME + ".pt"))
+
+    def infer(x):
+        b, s = exp(x)
+        return postprocess(b, s, conf_thr=0.01, iou_thr=0.45, max_det=100, size=SIZE)
+
+    metrics, preds = C.evaluate_detector(infer, eval_dir, SIZE, CLASSES, log)
+    with open(os.path.join(C.CACHE, NAME + "_eval_predictions.json"), "w") as f:
+        json.dump(preds, f)
+    with open(os.path.join(a.out, "eval.json"), "w") as f:
+        json.dump(metrics, f, indent=1)
+    dims = export_onnx(exp, os.path.join(a.out, "1", "model.onnx"), (SIZE, SIZE), ["boxes", "scores"],
+                       {"names": str({i: n for i, n in enumerate(CLASSES)}), "background": "scores column 0",
+                        "producer": "riverwatch training/train_ssd.py"})
+    ev = {"dataset": f"rendered eval split (training/render.py --split eval, seed 20251126), {metrics['images']} images, {metrics['labels']} boxes",
+          "mAP50": metrics["mAP50"], "mAP50_95": metrics["mAP50_95"],
+          "precision": metrics["precision"], "recall": metrics["recall"],
+          "perClass": {k: {"ap50": v["ap50"], "ap50_95": v["ap50_95"]} for k, v in metrics["perClass"].items()},
+          "trainIterations": steps, "trainSeconds": round(train_s)}
+    write_config(NAME, "detect", "ssd", (SIZE, SIZE), "letterbox", dims, evaluation=ev,
+                 thresholds={"score": 0.3, "iou": 0.45},
+                 extra={"background": 0, "boxFormat": "x1y1x2y2-normalized",
+                        "anchorGenerator": {"strides": list(STRIDES), "sizes": [list(s) for s in SIZES],
+                                            "ratios": list(RATIOS), "variances": [0.1, 0.1, 0.2, 0.2]}},
+                 root=os.path.dirname(os.path.abspath(a.out)))
+    log(f"done in {train_s:.0f}s train; exported {a.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Train the debris-yolov5 detector from scratch on rendered scenes and export it.
+
+  /usr/bin/python3 training/train_yolov5.py            # full run (fixed seed)
+  /usr/bin/python3 training/train_yolov5.py --quick    # a few minutes, same I/O layout
+
+Renders /work/data-cache/{train,eval} if missing (RIVERWATCH_DATA overrides the
+cache dir), trains on the train split only, evaluates on the held-out eval
+split, writes models/debris-yolov5/{1/model.onnx,config.json,train_log.txt,
+eval.json}. RIVERWATCH_THREADS sets torch threads (default 1).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from riverkit import common as C  # noqa: E402
+from riverkit.export import export_onnx, write_config  # noqa: E402
+from riverkit.objects import CLASSES  # noqa: E402
+from riverkit.yolo import YoloDetector, YoloLoss, kmeans_anchors, postprocess  # noqa: E402
+
+NAME = "debris-yolov5"
+SIZE = 320
+TRAIN_H = 192  # 640x360 letterboxed to 320 is 320x180 + padding; train on the 192-row band
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iters", type=int, default=6000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-count", type=int, default=4000)
+    ap.add_argument("--eval-count", type=int, default=300)
+    ap.add_argument("--quick", action="store_true", help="short run for integration (300 iterations)")
+    ap.add_argument("--max-minutes", type=float, default=0, help="stop early (cosine schedule is compressed)")
+    ap.add_argument("--out", default=os.path.join(C.REPO, "models", NAME))
+    a = ap.parse_args()
+    if a.quick:
+        a.iters = 300
+    C.seed_all(a.seed)
+    threads = C.set_threads()
+    log = C.Logger(os.path.join(a.out, "train_log.txt"))
+    log(f"{NAME}: iters={a.iters} batch={a.batch} lr={a.lr} seed={a.seed} threads={threads}")
+    train_dir = C.ensure_dataset("train", a.train_count)
+    eval_dir = C.ensure_dataset("eval", a.eval_count)
+    imgs, labels, _ = C.load_detection_set(train_dir, SIZE, TRAIN_H, limit=a.train_count)
+    log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
+    wh = np.concatenate([l[:, 3:5] - l[:, 1:3] for l in labels if len(l)])
+    anchors = kmeans_anchors(wh, 9, seed=a.seed)
+    log("anchors", anchors.reshape(3, 6).tolist())
+    model = YoloDetector(len(CLASSES), anchors.tolist())
+    log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
+    loss_fn = YoloLoss(model, SIZE)
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}], lr=a.lr)
+    ema = C.EMA(model, tau=min(500, a.iters // 5 + 1))
+    rng = np.random.default_rng(a.seed)
+    t0 = time.time()
+    total = a.iters
+    step = 0
+    agg = np.zeros(3)
+    while step < total:
+        perm = rng.permutation(len(imgs))
+        for i in range(0, len(perm) - a.batch + 1, a.batch):
+            if step >= total:
+                break
+            idx = np.sort(perm[i:i + a.batch])
+            x, lab = C.augment_batch(rng, imgs[idx], [labels[j] for j in idx])
+            for g in opt.param_groups:
+                g["lr"] = C.cosine_lr(step, total, a.lr, warmup=min(300, total // 10))
+            model.train()
+            loss, parts = loss_fn(model(x), C.batch_targets(lab))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            opt.step()
+            ema.update(model)
+            agg += parts.numpy()
+            step += 1
+            if step % 50 == 0:
+                el = time.time() - t0
+                log(f"step {step}/{total} box {agg[0] / 50:.4f} obj {agg[1] / 50:.4f} cls {agg[2] / 50:.4f} "
+                    f"lr {opt.param_groups[0]['lr']:.2e} {el / step:.2f}s/it")
+                agg[:] = 0
+                if a.max_minutes and el > a.max_minutes * 60 and total > step + 100:
+                    total = step + 100  # wind down: finish with a short tail
+                    log(f"time budget reached, stopping at {total}")
+    train_s = time.time() - t0
+    m = ema.ema.eval()
+    torch.save({"model": m.state_dict(), "anchors": anchors.tolist()}, os.path.join(C.CACHE, NAME + ".pt"))
+
+    def infer(x):
+        return postprocess(m.decode(m.raw(x)), conf_thr=0.001, iou_thr=0.6, max_det=100)
+
+    metrics, preds = C.evaluate_detector(infer, eval_dir, SIZE, CLASSES, log)
+    with open(os.path.join(C.CACHE, NAME + "_eval_predictions.json"), "w") as f:
+        json.dump(preds, f)
+    with open(os.path.join(a.out, "eval.json"), "w") as f:
+        json.dump(metrics, f, indent=1)
+    m.export = True
+    dims = export_onnx(m, os.path.join(a.out, "1", "model.onnx"), (SIZE, SIZE), ["output0"],
+                       {"stride": 32, "names": str({i: n for i, n in enumerate(CLASSES)}),
+                        "anchors": json.dumps(anchors.reshape(3, 6).tolist()), "producer": "riverwatch training/train_yolov5.py"})
+    dims["output0"][0] = -1
+    ev = {"dataset": f"rendered eval split (training/render.py --split eval, seed 20251126), {metrics['images']} images, {metrics['labels']} boxes",
+          "mAP50": metrics["mAP50"], "mAP50_95": metrics["mAP50_95"],
+          "precision": metrics["precision"], "recall": metrics["recall"],
+          "perClass": {k: {"ap50": v["ap50"], "ap50_95": v["ap50_95"]} for k, v in metrics["perClass"].items()},
+          "trainIterations": step, "trainSeconds": round(train_s)}
+    write_config(NAME, "detect", "yolov5", (SIZE, SIZE), "letterbox", dims, evaluation=ev,
+                 thresholds={"score": 0.25, "iou": 0.45},
+                 extra={"anchors": anchors.reshape(3, 6).tolist(), "strides": [8, 16, 32]},
+                 root=os.path.dirname(os.path.abspath(a.out)))
+    log(f"done in {train_s:.0f}s train; exported {a.out}")
+
+
+if __name__ == "__main__":
+    main()
