@@ -1,0 +1,28 @@
+import type { CameraConfig, Redis, RedisKeys } from '@riverwatch/common';
+
+/** Reads the cameras the API wrote (ids in keys.cameraIndex, JSON at keys.camera). */
+export class CameraDirectory {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async list(): Promise<CameraConfig[]> {
+    const ids = await this.redis.smembers(this.keys.cameraIndex());
+    if (!ids.length) return [];
+    // One GET per key in a pipeline (not MGET): camera keys live in different cluster slots.
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.get(this.keys.camera(id));
+    const results = (await pipeline.exec()) ?? [];
+    const cameras: CameraConfig[] = [];
+    for (const [err, json] of results) {
+      if (err || typeof json !== 'string') continue;
+      try {
+        cameras.push(JSON.parse(json) as CameraConfig);
+      } catch {
+        // A half-written or foreign value: skipped until the API rewrites it.
+      }
+    }
+    return cameras;
+  }
+}

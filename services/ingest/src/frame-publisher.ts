@@ -1,0 +1,90 @@
+import type { Queue } from 'bullmq';
+import { newId, type FrameJob, type Redis, type RedisKeys } from '@riverwatch/common';
+
+export interface PublishOutcome {
+  /** Set when the frame was queued. */
+  frameId: string | null;
+  /** Frames dropped by this call: an older waiting frame replaced, or this frame itself. */
+  dropped: number;
+}
+
+export interface FramePublisherOptions {
+  maxInFlight: number;
+  frameTtlSeconds: number;
+}
+
+/** Waiting states: a job in one of these can still be taken back. */
+const TAKEABLE = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
+const FINISHED = new Set(['completed', 'failed', 'unknown']);
+
+/**
+ * Puts a camera's frame into the pipeline: bytes at keys.frame(frameId) with a
+ * TTL, a job on the frames queue, and the frameId in the camera's in-flight
+ * ZSET (score = capturedAt ms).
+ *
+ * In-flight protocol: the worker ZREMs the frameId from keys.cameraInFlight(cameraId)
+ * when it is done with the job (completed or failed). When the ZSET holds
+ * maxInFlight frames, the oldest one still waiting is removed with its bytes
+ * (latest wins); if all are being processed the new frame is dropped. Members
+ * older than the frame TTL are pruned, so a crashed worker cannot wedge a camera.
+ */
+export class FramePublisher {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly frames: Queue<FrameJob>,
+    private readonly options: FramePublisherOptions,
+  ) {}
+
+  async publish(frame: Omit<FrameJob, 'frameId' | 'source'>, jpeg: Buffer): Promise<PublishOutcome> {
+    const inFlightKey = this.keys.cameraInFlight(frame.cameraId);
+    const ttlMs = this.options.frameTtlSeconds * 1000;
+    await this.redis.zremrangebyscore(inFlightKey, '-inf', `(${Date.now() - ttlMs}`);
+    let dropped = 0;
+    const inFlight = await this.redis.zrange(inFlightKey, 0, -1);
+    if (inFlight.length >= this.options.maxInFlight) {
+      const freed = await this.freeSlot(inFlightKey, inFlight, inFlight.length - this.options.maxInFlight + 1);
+      dropped += freed.replaced;
+      if (freed.slots === 0) return { frameId: null, dropped: dropped + 1 };
+    }
+
+    const frameId = newId('frm');
+    await this.redis
+      .multi()
+      .set(this.keys.frame(frameId), jpeg, 'EX', this.options.frameTtlSeconds)
+      .zadd(inFlightKey, frame.capturedAt, frameId)
+      .pexpire(inFlightKey, ttlMs * 2)
+      .exec();
+    try {
+      await this.frames.add(
+        'frame',
+        { ...frame, frameId, source: 'camera' },
+        { jobId: frameId, removeOnComplete: { count: 1000, age: 3600 }, removeOnFail: { count: 5000, age: 86_400 } },
+      );
+    } catch (err) {
+      await this.redis.multi().zrem(inFlightKey, frameId).del(this.keys.frame(frameId)).exec().catch(() => {});
+      throw err;
+    }
+    return { frameId, dropped };
+  }
+
+  /** Frees up to `needed` slots, oldest first; waiting jobs are removed, finished ones only forgotten. */
+  private async freeSlot(inFlightKey: string, oldestFirst: string[], needed: number): Promise<{ slots: number; replaced: number }> {
+    let slots = 0;
+    let replaced = 0;
+    for (const frameId of oldestFirst) {
+      if (slots >= needed) break;
+      const state = await this.frames.getJobState(frameId);
+      if (FINISHED.has(state)) {
+        // The worker finished without ZREM (or crashed): not in flight any more.
+        await this.redis.zrem(inFlightKey, frameId);
+        slots++;
+      } else if (TAKEABLE.has(state) && (await this.frames.remove(frameId)) === 1) {
+        await this.redis.multi().zrem(inFlightKey, frameId).del(this.keys.frame(frameId)).exec();
+        slots++;
+        replaced++;
+      }
+    }
+    return { slots, replaced };
+  }
+}

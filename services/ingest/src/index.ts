@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Queue } from 'bullmq';
+import {
+  EventPublisher,
+  OpsServer,
+  QueueName,
+  RedisKeys,
+  createRedis,
+  type CameraEventJob,
+  type FrameJob,
+  type RunningService,
+  type ServiceContext,
+  type WebhookJob,
+} from '@riverwatch/common';
+import { CameraDirectory } from './camera-directory.ts';
+import { CameraEvents } from './camera-events.ts';
+import { CameraLeases } from './camera-leases.ts';
+import { CameraStatusStore } from './camera-status-store.ts';
+import { FramePublisher } from './frame-publisher.ts';
+import { IngestMetrics } from './ingest-metrics.ts';
+import { IngestService } from './ingest-service.ts';
+
+export { JpegFrameSplitter } from './jpeg-frame-splitter.ts';
+export { jpegSize } from './jpeg-size.ts';
+
+export interface RunningIngest extends RunningService {
+  readonly name: 'ingest';
+  readonly metricsPort: number;
+  readonly replicaId: string;
+  /** Cameras this replica pulls now (for tests and diagnostics). */
+  heldCameraIds(): string[];
+}
+
+export async function start(ctx: ServiceContext): Promise<RunningIngest> {
+  const { config, logger } = ctx;
+  const settings = config.ingest;
+  const replicaId = settings.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const keys = new RedisKeys(config.keyPrefix);
+  const redis = createRedis(ctx.redisUrl);
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
+  const queueOpts = { connection: redis, prefix: keys.queuePrefix };
+  const frames = new Queue<FrameJob>(QueueName.frames, queueOpts);
+  const webhooks = new Queue<WebhookJob>(QueueName.webhooks, queueOpts);
+  const cameraEvents = new Queue<CameraEventJob>(QueueName.cameraEvents, queueOpts);
+  for (const q of [frames, webhooks, cameraEvents]) q.on('error', (err) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
+
+  const metrics = new IngestMetrics();
+  const status = new CameraStatusStore(redis, keys);
+  const service = new IngestService(
+    settings,
+    new CameraDirectory(redis, keys),
+    new CameraLeases(redis, keys, replicaId, settings.leaseMs),
+    status,
+    metrics,
+    {
+      settings,
+      replicaId,
+      publisher: new FramePublisher(redis, keys, frames, { maxInFlight: settings.maxInFlight, frameTtlSeconds: config.frameTtlSeconds }),
+      events: new CameraEvents(new EventPublisher(redis, keys, webhooks), cameraEvents),
+      status,
+      metrics,
+      logger,
+    },
+    logger,
+  );
+
+  const ops = await OpsServer.start(settings.metricsPort, async () => ({ redis: (await redis.ping().catch(() => '')) === 'PONG' }));
+  service.start();
+  logger.info({ replicaId, metricsPort: ops.port }, 'ingest started');
+
+  return {
+    name: 'ingest',
+    metricsPort: ops.port,
+    replicaId,
+    heldCameraIds: () => service.heldCameraIds(),
+    async stop() {
+      await service.stop();
+      await Promise.all([frames.close(), webhooks.close(), cameraEvents.close()]);
+      await ops.close();
+      redis.disconnect();
+      logger.info({ replicaId }, 'ingest stopped');
+    },
+  };
+}
