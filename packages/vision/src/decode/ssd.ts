@@ -1,0 +1,48 @@
+import type { Detection, ModelConfig } from '@riverwatch/common';
+import { ModelFormatError } from '../errors.ts';
+import type { FrameTransform } from '../preprocess/frame-transform.ts';
+import { tensorToFloat32, type InferTensor } from '../tensor/infer-tensor.ts';
+import type { DecodeOptions } from './decode-options.ts';
+import type { NmsCandidate } from './nms.ts';
+import { pickOutput, withBatch } from './outputs.ts';
+import { finish } from './yolov5.ts';
+
+/**
+ * SSD exports with box decoding in the graph and no NMS: boxes [N, A, 4]
+ * normalised x1y1x2y2 of the model input, scores [N, A, 1 + C] (softmax,
+ * column 0 = background). Every class above the threshold is a candidate
+ * (as torchvision's SSD post-processing does), then class-aware NMS.
+ */
+export function decodeSsd(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'classes' | 'thresholds'>, transforms: readonly FrameTransform[], opts: DecodeOptions = {}): Detection[][] {
+  const boxesT = pickOutput(outputs, ['boxes'], 'SSD boxes', (t) => t.shape.at(-1) === 4);
+  const scoresT = pickOutput(outputs, ['scores'], 'SSD scores', (t) => t !== boxesT && t.shape.length >= 2);
+  const [n, anchors, four] = withBatch(boxesT, 3, '[batch, anchors, 4]') as [number, number, number];
+  const [sn, sa, cols] = withBatch(scoresT, 3, '[batch, anchors, 1 + classes]') as [number, number, number];
+  const nc = config.classes.length;
+  if (four !== 4) throw new ModelFormatError(`SSD boxes ${boxesT.name} has shape [${boxesT.shape.join(',')}], expected [batch, anchors, 4]`);
+  if (sn !== n || sa !== anchors) throw new ModelFormatError(`SSD scores [${scoresT.shape.join(',')}] do not match boxes [${boxesT.shape.join(',')}]`);
+  if (cols !== nc + 1) {
+    throw new ModelFormatError(`SSD scores ${scoresT.name} have ${cols} columns, expected background + ${nc} classes = ${nc + 1}`);
+  }
+  if (transforms.length !== n) throw new ModelFormatError(`SSD output batch is ${n}, but ${transforms.length} frames were sent`);
+  const boxes = tensorToFloat32(boxesT);
+  const scores = tensorToFloat32(scoresT);
+  const threshold = opts.scoreThreshold ?? config.thresholds.score;
+  const result: Detection[][] = [];
+  for (let b = 0; b < n; b++) {
+    const t = transforms[b]!;
+    const candidates: NmsCandidate[] = [];
+    for (let a = 0; a < anchors; a++) {
+      const so = (b * anchors + a) * cols;
+      for (let c = 1; c < cols; c++) {
+        const score = scores[so + c]!;
+        if (!(score >= threshold)) continue;
+        const bo = (b * anchors + a) * 4;
+        const box = [boxes[bo]! * t.inputWidth, boxes[bo + 1]! * t.inputHeight, boxes[bo + 2]! * t.inputWidth, boxes[bo + 3]! * t.inputHeight];
+        candidates.push({ box, score, classId: c - 1 });
+      }
+    }
+    result.push(finish(candidates, config, t, opts));
+  }
+  return result;
+}
