@@ -1,0 +1,107 @@
+import * as grpc from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import type { Logger } from '@riverwatch/common';
+import type { GRPCInferenceServiceHandlers, ModelInferResponse } from '@riverwatch/proto';
+import { InferError } from './infer-error.ts';
+import { inferenceMetrics } from './inference-metrics.ts';
+import type { LoadedModel } from './loaded-model.ts';
+import type { ModelManager } from './model-manager.ts';
+import { decodeInputs } from './tensor-codec.ts';
+
+export interface ServerState {
+  /** True once the initial load finished and until draining starts. */
+  ready(): boolean;
+}
+
+const SERVER_NAME = 'riverwatch-inference';
+const SERVER_VERSION = '0.1.0';
+
+function toServiceError(err: unknown): Partial<grpc.StatusObject> {
+  if (err instanceof InferError) return { code: err.code, details: err.message };
+  return { code: status.INTERNAL, details: (err as Error).message };
+}
+
+function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : Infinity;
+}
+
+/** The GRPCInferenceService methods over the model manager. */
+export function inferenceHandlers(manager: ModelManager, state: ServerState, logger: Logger): GRPCInferenceServiceHandlers {
+  const metadataOf = (m: LoadedModel) => ({
+    name: m.name,
+    versions: manager.versions(m.name).sort((a, b) => Number(a) - Number(b)),
+    platform: 'onnxruntime_onnx',
+    inputs: m.inputs,
+    outputs: m.outputs,
+  });
+
+  return {
+    ServerLive: (_call, cb) => cb(null, { live: true }),
+    ServerReady: (_call, cb) => cb(null, { ready: state.ready() }),
+    ServerMetadata: (_call, cb) => cb(null, { name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_repository'] }),
+    ModelReady: (call, cb) => cb(null, { ready: state.ready() && manager.has(call.request.name, call.request.version) }),
+    ModelMetadata: (call, cb) => {
+      try {
+        cb(null, metadataOf(manager.get(call.request.name, call.request.version)));
+      } catch (err) {
+        cb(toServiceError(err));
+      }
+    },
+
+    ModelInfer: (call, cb) => {
+      const req = call.request;
+      // Unknown names are not used as label values: a client could mint unbounded series.
+      const label = manager.has(req.model_name) ? req.model_name : '(unknown)';
+      const finish = (err: unknown, res?: ModelInferResponse) => {
+        if (err) {
+          const e = toServiceError(err);
+          inferenceMetrics.requests.inc({ model: label, status: status[e.code!] });
+          if (e.code === status.INTERNAL) logger.error({ model: req.model_name, err: e.details }, 'ModelInfer failed');
+          cb(e);
+        } else {
+          inferenceMetrics.requests.inc({ model: label, status: 'OK' });
+          cb(null, res);
+        }
+      };
+      let model: LoadedModel;
+      let prepared;
+      try {
+        model = manager.get(req.model_name, req.model_version);
+        prepared = model.prepare(
+          decodeInputs(req),
+          req.outputs.map((o) => o.name),
+        );
+      } catch (err) {
+        finish(err);
+        return;
+      }
+      model.infer({ ...prepared, deadline: deadlineOf(call), isCancelled: () => call.cancelled }).then(
+        (outputs) =>
+          finish(null, {
+            model_name: model.name,
+            model_version: model.version,
+            id: req.id,
+            outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
+            raw_output_contents: outputs.map((o) => o.data),
+          }),
+        (err: unknown) => finish(err),
+      );
+    },
+
+    RepositoryModelLoad: (call, cb) => {
+      const name = call.request.model_name;
+      manager.load(name).then(
+        () => cb(null, {}),
+        (err: unknown) => cb(toServiceError(err)),
+      );
+    },
+    RepositoryModelUnload: (call, cb) => {
+      manager.unload(call.request.model_name).then(
+        () => cb(null, {}),
+        (err: unknown) => cb(toServiceError(err)),
+      );
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { counter, histogram } from '@riverwatch/common';
+
+/** The inference service's Prometheus series (shared by every server in the process). */
+export const inferenceMetrics = {
+  requests: counter({
+    name: 'riverwatch_inference_requests_total',
+    help: 'ModelInfer requests by model and gRPC status',
+    labelNames: ['model', 'status'] as const,
+  }),
+  queueSeconds: histogram({
+    name: 'riverwatch_inference_queue_seconds',
+    help: 'Time a request waited in the model queue before its batch started',
+    labelNames: ['model'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  }),
+  computeSeconds: histogram({
+    name: 'riverwatch_inference_compute_seconds',
+    help: 'onnxruntime run time per batch',
+    labelNames: ['model'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  }),
+  batchSize: histogram({
+    name: 'riverwatch_inference_batch_size',
+    help: 'Samples per onnxruntime run (after dynamic batching)',
+    labelNames: ['model'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+  }),
+  dropped: counter({
+    name: 'riverwatch_inference_dropped_total',
+    help: 'Requests dropped before compute: queue_full, deadline (expired while queued) or cancelled',
+    labelNames: ['model', 'reason'] as const,
+  }),
+};

@@ -1,0 +1,91 @@
+import * as grpc from '@grpc/grpc-js';
+import { OpsServer, type RunningService, type ServiceContext } from '@riverwatch/common';
+import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
+import { HealthService } from './health-service.ts';
+import { inferenceHandlers } from './inference-handlers.ts';
+import { ModelManager } from './model-manager.ts';
+import { ModelRepository } from './model-repository.ts';
+
+export interface InferenceServerOptions {
+  /** How often the repository is checked for changed models; 0 disables. */
+  pollIntervalMs?: number;
+  /** onnxruntime intra-op threads per session; 0 = one per core. */
+  intraOpThreads?: number;
+  host?: string;
+}
+
+export interface RunningInference extends RunningService {
+  readonly name: 'inference';
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+  readonly models: ModelManager;
+}
+
+/** Loads the repository, then serves KServe v2 + grpc.health.v1 on one port and metrics on another. */
+export async function startInferenceServer(ctx: ServiceContext, opts: InferenceServerOptions = {}): Promise<RunningInference> {
+  const cfg = ctx.config.inference;
+  const logger = ctx.logger;
+  const health = new HealthService();
+  let draining = false;
+  const manager = new ModelManager(
+    new ModelRepository(cfg.modelRepository),
+    { providers: cfg.providers, requireGpu: cfg.requireGpu, intraOpThreads: opts.intraOpThreads ?? 0 },
+    logger,
+  );
+  const state = { ready: () => health.status === 'SERVING' && !draining };
+
+  const server = new grpc.Server({
+    // grpc-js rejects an oversized message from its length prefix, before buffering it.
+    'grpc.max_receive_message_length': cfg.maxMessageBytes,
+    'grpc.max_send_message_length': cfg.maxMessageBytes,
+  });
+  server.addService(loadInferenceProto().inference.GRPCInferenceService.service, inferenceHandlers(manager, state, logger));
+  server.addService(loadHealthProto().grpc.health.v1.Health.service, health.handlers());
+
+  let ops: OpsServer | undefined;
+  try {
+    await manager.loadAll();
+    const grpcPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${opts.host ?? '0.0.0.0'}:${cfg.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      ),
+    );
+    ops = await OpsServer.start(cfg.metricsPort, async () => ({ models: state.ready() }));
+    health.set('SERVING');
+    manager.startPolling(opts.pollIntervalMs ?? 1000);
+    logger.info({ grpcPort, metricsPort: ops.port, models: manager.names(), repository: cfg.modelRepository }, 'inference server ready');
+    const metricsServer = ops;
+
+    return {
+      name: 'inference',
+      grpcPort,
+      metricsPort: metricsServer.port,
+      models: manager,
+      async stop() {
+        if (draining) return;
+        draining = true;
+        // Probes see NOT_SERVING first; calls already running are allowed to finish.
+        health.set('NOT_SERVING');
+        health.endWatches();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, ctx.config.inference.deadlineMs);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        await manager.stop();
+        await metricsServer.close();
+        logger.info('inference server stopped');
+      },
+    };
+  } catch (err) {
+    server.forceShutdown();
+    await manager.stop();
+    await ops?.close();
+    throw err;
+  }
+}

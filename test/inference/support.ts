@@ -1,0 +1,80 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, loadConfig } from '@riverwatch/common';
+import { InferenceClient } from '@riverwatch/inference-client';
+import { startInferenceServer, type InferenceServerOptions, type RunningInference } from '@riverwatch/inference';
+
+export const FIXTURE_MODELS = new URL('../fixtures/models/', import.meta.url).pathname;
+
+export interface InferenceHarness {
+  server: RunningInference;
+  client: InferenceClient;
+  target: string;
+  repository: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real inference server on port 0 over a copy of the fixture repository
+ * (so tests may change files), and a real client pointed at it.
+ */
+export async function startHarness(
+  opts: InferenceServerOptions & { env?: Record<string, string>; models?: string[] } = {},
+): Promise<InferenceHarness> {
+  const repository = mkdtempSync(join(tmpdir(), 'rw-models-'));
+  for (const m of opts.models ?? ['tiny-detector', 'tiny-detector-fp16', 'no-batch', 'int-inputs', 'slow']) {
+    cpSync(join(FIXTURE_MODELS, m), join(repository, m), { recursive: true });
+  }
+  const config = loadConfig({
+    MODEL_REPOSITORY: repository,
+    GRPC_PORT: '0',
+    INFERENCE_METRICS_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...opts.env,
+  });
+  const logger = createLogger(config.logLevel, 'inference-test');
+  const server = await startInferenceServer(
+    { config, logger, redisUrl: '', s3Endpoint: '' },
+    { pollIntervalMs: 0, intraOpThreads: 1, host: '127.0.0.1', ...opts },
+  );
+  const target = `127.0.0.1:${server.grpcPort}`;
+  const client = new InferenceClient([target], { deadlineMs: 20_000 });
+  return {
+    server,
+    client,
+    target,
+    repository,
+    async stop() {
+      client.close();
+      await server.stop();
+      rmSync(repository, { recursive: true, force: true });
+    },
+  };
+}
+
+export function fp32(values: number[] | Float32Array): Buffer {
+  const a = Float32Array.from(values);
+  return Buffer.from(a.buffer);
+}
+
+export function readFp32(data: Buffer): number[] {
+  return Array.from(new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
+}
+
+/** Reads the Prometheus text of the metrics port. */
+export async function scrape(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return res.text();
+}
+
+/** The value of one series in Prometheus text, 0 when absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string>): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    const labelPart = line.slice(name.length, line.lastIndexOf(' '));
+    if (want.every((w) => labelPart.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
