@@ -111,8 +111,12 @@ export async function runStack(opts: StackOptions): Promise<Stack> {
     const ctx: ServiceContext = { config, logger, redisUrl, s3Endpoint };
     for (const name of opts.services) {
       const mod = await modules[name]();
-      services.push(await mod.start({ ...ctx, logger: logger.child({ service: name }) }));
+      const service = await mod.start({ ...ctx, logger: logger.child({ service: name }) });
+      services.push(service);
       logger.info({ service: name }, 'service started');
+      // In one process the worker and API call the inference server we just bound (GRPC_PORT may be 0).
+      const grpcPort = (service as { grpcPort?: number }).grpcPort;
+      if (name === 'inference' && grpcPort && !env.INFERENCE_TARGETS) config.inference.targets = [`127.0.0.1:${grpcPort}`];
     }
     return { config, redisUrl, s3Endpoint, adminKey: config.api.adminKey, services, stop };
   } catch (err) {

@@ -60,7 +60,14 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     prefix: keys.queuePrefix,
     concurrency: config.worker.concurrency,
   });
-  frames.on('failed', (job, err) => logger.warn({ err, frameId: job?.data.frameId, cameraId: job?.data.cameraId, attempts: job?.attemptsMade }, 'frame job failed'));
+  // Ingest bounds each camera's frames in flight; a frame leaves that set once it is finished for good.
+  const leaveInFlight = (job: { data: FrameJob }) =>
+    redis.zrem(keys.cameraInFlight(job.data.cameraId), job.data.frameId).catch((err: Error) => logger.warn({ err }, 'in-flight bookkeeping failed'));
+  frames.on('completed', (job) => void leaveInFlight(job));
+  frames.on('failed', (job, err) => {
+    logger.warn({ err, frameId: job?.data.frameId, cameraId: job?.data.cameraId, attempts: job?.attemptsMade }, 'frame job failed');
+    if (job?.finishedOn) void leaveInFlight(job);
+  });
   frames.on('error', (err) => logger.error({ err }, 'frames worker error'));
 
   const cameraEvents = new Worker<CameraEventJob>(QueueName.cameraEvents, (job) => handleCameraEvent(job.data, alerts, logger), {
