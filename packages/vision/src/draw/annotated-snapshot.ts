@@ -26,7 +26,7 @@ export function snapshotLabel(d: Detection, classNames?: readonly string[]): str
 
 /** SVG with a box and a label per detection, sized to the frame. */
 export function detectionsSvg(width: number, height: number, detections: readonly Detection[], classNames?: readonly string[]): string {
-  const stroke = Math.max(2, Math.round(Math.min(width, height) / 240));
+  const stroke = Math.max(3, Math.round(Math.min(width, height) / 240));
   const font = Math.max(11, Math.round(Math.min(width, height) / 40));
   const parts = detections.map((d) => {
     const colour = PALETTE[d.classId % PALETTE.length]!;
@@ -73,5 +73,6 @@ export async function drawAnnotatedSnapshot(frameBytes: Uint8Array, detections: 
     layers.push({ input: maskOverlay(m), raw: { width, height, channels: 4 }, left: 0, top: 0 });
   }
   if (detections.length) layers.push({ input: Buffer.from(detectionsSvg(width, height, detections, opts.classNames)), left: 0, top: 0 });
-  return sharp(frameBytes).removeAlpha().composite(layers).jpeg({ quality: opts.quality ?? 85 }).toBuffer();
+  // 4:4:4 chroma keeps thin coloured boxes crisp.
+  return sharp(frameBytes).removeAlpha().composite(layers).jpeg({ quality: opts.quality ?? 85, chromaSubsampling: '4:4:4' }).toBuffer();
 }

@@ -6,7 +6,7 @@ import type { WaterMask } from './water-mask.ts';
 export async function maskToPng(mask: WaterMask): Promise<Buffer> {
   const grey = Buffer.allocUnsafe(mask.data.length);
   for (let i = 0; i < mask.data.length; i++) grey[i] = mask.data[i] ? 255 : 0;
-  return sharp(grey, { raw: { width: mask.width, height: mask.height, channels: 1 } }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(grey, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toBuffer();
 }
 
 /** Any image; a pixel is water when its grey value is above 127. */
