@@ -40,8 +40,12 @@ LIGHTS = [
 
 
 class Scene:
-    def __init__(self, rng, width=640, height=360, layout=None, light=None):
+    def __init__(self, rng, width=640, height=360, layout=None, light=None, far=None, near=None,
+                 weather=True):
+        """far/near pin the far and near waterlines (fractions of the height) for
+        bank/pole layouts; weather=False turns off haze and rain (clips)."""
         self.rng = rng
+        self.pin = (far, near)
         self.W, self.H = W, H = width, height
         self.layout = layout or rng.choice(["bank", "bank", "pole", "bridge", "bridge"])
         self.light = LIGHTS[[l[0] for l in LIGHTS].index(light)] if light else \
@@ -51,6 +55,8 @@ class Scene:
         self._build_water()
         self.haze = rng.uniform(0, 0.45) if rng.random() < 0.35 else 0.0
         self.rain = rng.uniform(0.3, 1.0) if rng.random() < 0.2 else 0.0
+        if not weather:
+            self.haze = self.rain = 0.0
 
     # ------------------------------------------------------------------ layout
     def _build_layout(self):
@@ -61,8 +67,10 @@ class Scene:
             self.y_h = H * rng.uniform(-0.9, 0.0)
             slope = rng.uniform(-0.12, 0.12) if self.layout == "bank" else \
                 rng.choice([-1, 1]) * rng.uniform(0.25, 0.55)
-            far = H * rng.uniform(0.12, 0.42) + slope * (xs - W / 2) + smooth_curve(rng, W, 5, H * 0.02)
-            near = H * rng.uniform(0.80, 1.25) + slope * (xs - W / 2) * rng.uniform(0.8, 1.3) \
+            # (draw order kept stable so rendered datasets stay reproducible)
+            pin = lambda v, r: r if v is None else v
+            far = H * pin(self.pin[0], rng.uniform(0.12, 0.42)) + slope * (xs - W / 2) + smooth_curve(rng, W, 5, H * 0.02)
+            near = H * pin(self.pin[1], rng.uniform(0.80, 1.25)) + slope * (xs - W / 2) * rng.uniform(0.8, 1.3) \
                 + smooth_curve(rng, W, 6, H * 0.03)
             near = np.maximum(near, far + H * 0.3)
             self.far_edge = far
