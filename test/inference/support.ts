@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, loadConfig } from '@riverwatch/common';
+import { createLogger, loadConfig, type Logger } from '@riverwatch/common';
 import { InferenceClient } from '@riverwatch/inference-client';
 import { startInferenceServer, type InferenceServerOptions, type RunningInference } from '@riverwatch/inference';
 
@@ -20,7 +20,7 @@ export interface InferenceHarness {
  * (so tests may change files), and a real client pointed at it.
  */
 export async function startHarness(
-  opts: InferenceServerOptions & { env?: Record<string, string>; models?: string[] } = {},
+  opts: InferenceServerOptions & { env?: Record<string, string>; models?: string[]; logger?: Logger } = {},
 ): Promise<InferenceHarness> {
   const repository = mkdtempSync(join(tmpdir(), 'rw-models-'));
   for (const m of opts.models ?? ['tiny-detector', 'tiny-detector-fp16', 'no-batch', 'int-inputs', 'slow']) {
@@ -33,11 +33,14 @@ export async function startHarness(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
   });
-  const logger = createLogger(config.logLevel, 'inference-test');
+  const logger = opts.logger ?? createLogger(config.logLevel, 'inference-test');
   const server = await startInferenceServer(
     { config, logger, redisUrl: '', s3Endpoint: '' },
     { pollIntervalMs: 0, intraOpThreads: 1, host: '127.0.0.1', ...opts },
-  );
+  ).catch((err: unknown) => {
+    rmSync(repository, { recursive: true, force: true });
+    throw err;
+  });
   const target = `127.0.0.1:${server.grpcPort}`;
   const client = new InferenceClient([target], { deadlineMs: 20_000 });
   return {
@@ -77,4 +80,22 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (want.every((w) => labelPart.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return 0;
+}
+
+/** IEEE half -> number (tests read FP16 outputs with it). */
+export function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/** A detector input of n images filled with `value` (or a per-image value). */
+export function images(n: number, value: number | ((i: number) => number) = 0.5): Buffer {
+  const per = 3 * 32 * 32;
+  const a = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) a.fill(typeof value === 'number' ? value : value(i), i * per, (i + 1) * per);
+  return Buffer.from(a.buffer);
 }

@@ -32,9 +32,13 @@ export class ModelManager {
     private readonly logger: Logger,
   ) {}
 
+  /** A model that fails to load is logged and skipped, except that with requireGpu start-up fails. */
   async loadAll(): Promise<void> {
     for (const name of await this.repository.list()) {
-      await this.load(name).catch((err: Error) => this.logger.error({ model: name, err: err.message }, 'model failed to load'));
+      await this.load(name).catch((err: Error) => {
+        if (this.engine.requireGpu) throw err;
+        this.logger.error({ model: name, err: err.message }, 'model failed to load');
+      });
     }
   }
 

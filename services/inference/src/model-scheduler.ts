@@ -97,7 +97,8 @@ export class ModelScheduler {
     const now = Date.now();
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const r = this.queue[i];
-      const reason = r.isCancelled() ? 'cancelled' : r.deadline <= now ? 'deadline' : undefined;
+      // grpc-js also cancels a call when its deadline passes, so the deadline is checked first.
+      const reason = r.deadline <= now ? 'deadline' : r.isCancelled() ? 'cancelled' : undefined;
       if (!reason) continue;
       this.queue.splice(i, 1);
       inferenceMetrics.dropped.inc({ model: this.opts.label, reason });

@@ -41,7 +41,12 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
   const wantsCuda = config.providers.includes('cuda');
   if (wantsCuda) {
     try {
-      const session = await ort.InferenceSession.create(config.modelPath, { ...options, executionProviders: ['cuda', 'cpu'] });
+      const session = await ort.InferenceSession.create(config.modelPath, {
+        ...options,
+        executionProviders: ['cuda', 'cpu'],
+        // onnxruntime would print its own error for a missing CUDA library; we log one line instead.
+        logSeverityLevel: 4,
+      });
       return { session, provider: 'cuda' };
     } catch (err) {
       const reason = (err as Error).message.split('\n')[0].slice(0, 300);
