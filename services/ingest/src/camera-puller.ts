@@ -224,11 +224,13 @@ export class CameraPuller {
     if (this.stopped) return;
     const now = Date.now();
     const s = this.session;
-    if (s && !s.stalled && now - (s.lastFrameAt ?? s.startedAt) > this.stallMs) {
+    // Connecting (handshake, probing) may take up to twice the stall time before the first frame.
+    const allowedMs = s?.lastFrameAt ? this.stallMs : 2 * this.stallMs;
+    if (s && !s.stalled && now - (s.lastFrameAt ?? s.startedAt) > allowedMs) {
       s.stalled = true;
       this.counts.stalls++;
       this.deps.metrics.stalls.inc({ camera: this.id });
-      this.lastError = s.lastFrameAt ? `stalled: no frame for ${this.deps.settings.stallSeconds}s` : `no frame within ${this.deps.settings.stallSeconds}s of connecting`;
+      this.lastError = s.lastFrameAt ? `stalled: no frame for ${this.deps.settings.stallSeconds}s` : `no frame within ${2 * this.deps.settings.stallSeconds}s of connecting`;
       this.log.warn({ pid: s.process.pid }, 'stream stalled, restarting ffmpeg');
       void s.process.kill();
     }

@@ -46,7 +46,9 @@ export interface FfmpegInput {
 export function ffmpegArgs(input: FfmpegInput): string[] {
   const fps = formatNumber(input.fps);
   const timeoutUs = String(Math.max(1, Math.round(input.ioTimeoutMs * 1000)));
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+  // Probe at most 1 s of input: the first frame comes out sooner, and a camera's
+  // stream parameters are known long before ffmpeg's 5 s default.
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-analyzeduration', '1000000', '-probesize', '1000000'];
   switch (input.kind) {
     case 'rtsp':
       // ffmpeg 5.x names the rtsp socket timeout `-timeout` (microseconds).
