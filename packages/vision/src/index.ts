@@ -31,3 +31,5 @@ export * from './model-import/onnx-metadata.ts';
 export * from './model-import/inspect-onnx.ts';
 export * from './model-import/build-config.ts';
 export * from './model-import/import-model.ts';
+export * from './evaluation/run-evaluation.ts';
+export * from './runtime/open-model.ts';

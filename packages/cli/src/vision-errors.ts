@@ -1,0 +1,34 @@
+import { ConfigError, InvalidInputError } from '@riverwatch/common';
+import { ModelFormatError } from '@riverwatch/vision';
+
+/**
+ * Bad models, datasets and images are the user's input, not crashes: turned
+ * into ConfigError, which main() prints as one line with exit code 2.
+ */
+export async function withVisionErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ModelFormatError || err instanceof InvalidInputError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+export function parseList(v: string | undefined): string[] | undefined {
+  const items = v?.split(',').map((s) => s.trim()).filter(Boolean);
+  return items?.length ? items : undefined;
+}
+
+export function parsePositive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+export function parseThreshold(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`--${name} must be between 0 and 1, got "${v}"`);
+  return n;
+}
