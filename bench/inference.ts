@@ -1,0 +1,190 @@
+/**
+ * npm run bench:inference [-- --json] [--model DIR] [--seconds N] [--rounds N] [--threads N]
+ *
+ * One model, one thread budget, side by side in one run: onnxruntime in this
+ * process versus the same model through the gRPC inference server (a child
+ * process), at concurrency 1 and 8, with and without dynamic batching.
+ * Scenarios are interleaved over several rounds so a noisy neighbour hurts all alike.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { InferenceClient, type TensorDatatype } from '@riverwatch/inference-client';
+import { closedLoop, summarize, type LoadStats } from './inference-load.ts';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    model: { type: 'string', default: join(ROOT, 'models/debris-yolov5') },
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    'queue-delay-ms': { type: 'string' },
+  },
+});
+const log = (msg: string) => process.stderr.write(msg + '\n');
+
+const modelDir = resolve(args.model!);
+if (!existsSync(join(modelDir, 'config.json'))) {
+  log(`no model at ${modelDir} (config.json missing); pass --model DIR, e.g. --model test/fixtures/models/tiny-detector`);
+  process.exit(2);
+}
+const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as {
+  name: string;
+  maxBatchSize: number;
+  dynamicBatching?: { maxQueueDelayMs: number; maxQueueSize?: number };
+};
+const version = readdirSync(modelDir)
+  .filter((v) => /^\d+$/.test(v) && existsSync(join(modelDir, v, 'model.onnx')))
+  .sort((a, b) => Number(b) - Number(a))[0];
+const modelPath = join(modelDir, version, 'model.onnx');
+const threads = Number(args.threads);
+const seconds = Number(args.seconds);
+const rounds = Number(args.rounds);
+const name = basename(modelDir);
+
+// The request: one sample of the model's input, random pixels.
+const probe = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, executionProviders: ['cpu'] });
+const meta = probe.inputMetadata[0];
+if (!meta.isTensor) throw new Error('first input is not a tensor');
+const shape = meta.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
+if (shape.some(Number.isNaN)) throw new Error(`input ${meta.name} has free non-batch dims ${JSON.stringify(meta.shape)}`);
+const count = shape.reduce((a, b) => a * b, 1);
+const fp16 = meta.type === 'float16';
+const datatype: TensorDatatype = fp16 ? 'FP16' : 'FP32';
+const pixels = Float32Array.from({ length: count }, () => Math.random());
+const data = fp16 ? Buffer.from(Uint16Array.from(pixels, (v) => toHalf(v)).buffer) : Buffer.from(pixels.buffer);
+const inProcessFeeds = { [meta.name]: new ort.Tensor(meta.type, fp16 ? new Uint16Array(data.buffer) : pixels, shape) };
+
+// A repository with the model twice: as shipped with dynamic batching, and with batching off.
+const repo = mkdtempSync(join(tmpdir(), 'rw-bench-'));
+const batchedName = `${name}`;
+const unbatchedName = `${name}-unbatched`;
+const delay = Number(args['queue-delay-ms'] ?? config.dynamicBatching?.maxQueueDelayMs ?? 2);
+for (const [dir, batching] of [
+  [batchedName, { maxQueueDelayMs: delay, maxQueueSize: 1024 }],
+  [unbatchedName, undefined],
+] as const) {
+  cpSync(join(modelDir, version), join(repo, dir, '1'), { recursive: true });
+  writeFileSync(join(repo, dir, 'config.json'), JSON.stringify({ ...config, name: dir, instances: 1, dynamicBatching: batching }));
+}
+
+const child = await startServer(repo);
+const client = new InferenceClient([`127.0.0.1:${child.port}`], { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024 });
+
+type Scenario = { key: string; run: () => Promise<unknown> };
+const scenarios: Scenario[] = [
+  { key: 'in-process', run: () => probe.run(inProcessFeeds) },
+  { key: 'served', run: () => client.infer(unbatchedName, [{ name: meta.name, datatype, shape, data }]) },
+  { key: 'served-batched', run: () => client.infer(batchedName, [{ name: meta.name, datatype, shape, data }]) },
+];
+const concurrencies = [1, 8];
+
+try {
+  for (const s of scenarios) for (let i = 0; i < 5; i++) await s.run(); // warm-up: first runs allocate
+  const latencies = new Map<string, number[]>();
+  const elapsed = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const c of concurrencies) {
+      for (const s of scenarios) {
+        const id = `${s.key}@${c}`;
+        const t0 = performance.now();
+        const l = await closedLoop(s.run, c, seconds);
+        elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
+        latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
+        log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
+      }
+    }
+  }
+  const results: Record<string, Record<string, LoadStats>> = {};
+  for (const s of scenarios) {
+    results[s.key] = {};
+    for (const c of concurrencies) results[s.key][`c${c}`] = summarize(latencies.get(`${s.key}@${c}`)!, elapsed.get(`${s.key}@${c}`)!);
+  }
+  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+  const ratios = {
+    servedVsInProcessThroughputC8: ratio(results.served.c8.throughput, results['in-process'].c8.throughput),
+    batchedVsInProcessThroughputC8: ratio(results['served-batched'].c8.throughput, results['in-process'].c8.throughput),
+    servedP50OverheadC1: ratio(results.served.c1.p50 - results['in-process'].c1.p50, results['in-process'].c1.p50),
+    batchedVsUnbatchedThroughputC8: ratio(results['served-batched'].c8.throughput, results.served.c8.throughput),
+    batchedVsUnbatchedP95C8: ratio(results['served-batched'].c8.p95, results.served.c8.p95),
+  };
+  const targets = {
+    'served/in-process throughput at c8 >= 0.90': ratios.servedVsInProcessThroughputC8 >= 0.9,
+    'served p50 overhead at c1 <= 10%': ratios.servedP50OverheadC1 <= 0.1,
+    'batched throughput >= unbatched at c8': ratios.batchedVsUnbatchedThroughputC8 >= 1,
+    'batched p95 <= 2x unbatched at c8': ratios.batchedVsUnbatchedP95C8 <= 2,
+  };
+  const report = {
+    model: name,
+    version,
+    input: { name: meta.name, datatype, shape },
+    provider: 'cpu',
+    threads,
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    onnxruntime: ort.env.versions.common,
+    secondsPerScenarioPerRound: seconds,
+    rounds,
+    dynamicBatching: { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: delay },
+    results,
+    ratios,
+    targets,
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } else {
+    console.log(`model ${name} v${version} input ${datatype}[${shape.join(',')}], ${threads} intra-op threads, ${report.cores} cores (${report.cpu})`);
+    console.log('scenario          conc  req/s     p50 ms   p95 ms   p99 ms');
+    for (const s of scenarios) {
+      for (const c of concurrencies) {
+        const x = results[s.key][`c${c}`];
+        console.log(`${s.key.padEnd(17)} ${String(c).padStart(4)}  ${x.throughput.toFixed(2).padStart(7)}  ${x.p50.toFixed(2).padStart(7)}  ${x.p95.toFixed(2).padStart(7)}  ${x.p99.toFixed(2).padStart(7)}`);
+      }
+    }
+    for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v}`);
+    for (const [k, v] of Object.entries(targets)) console.log(`${v ? 'PASS' : 'MISS'} ${k}`);
+  }
+} finally {
+  client.close();
+  await child.stop();
+  await probe.release();
+  rmSync(repo, { recursive: true, force: true });
+}
+
+async function startServer(repository: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const proc: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bench/inference-server-child.ts')], {
+    env: { ...process.env, MODEL_REPOSITORY: repository, INFERENCE_PROVIDERS: 'cpu', BENCH_INTRA_OP_THREADS: String(threads) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolvePort((JSON.parse(line) as { grpcPort: number }).grpcPort);
+    });
+    proc.once('exit', (code) => reject(new Error(`inference server exited with ${code}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((done) => {
+        proc.once('exit', () => done());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+function toHalf(v: number): number {
+  // Inputs are in [0, 1): normal halves, rounding the mantissa down is fine for a benchmark.
+  if (v === 0) return 0;
+  const exp = Math.floor(Math.log2(v));
+  const mant = Math.floor((v / 2 ** exp - 1) * 1024);
+  return ((exp + 15) << 10) | mant;
+}

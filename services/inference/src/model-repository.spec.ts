@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './model-repository.ts';
+
+describe('parseConfig', () => {
+  it('fills serving defaults and keeps the rest for the worker', () => {
+    const cfg = parseConfig('m', JSON.stringify({ maxBatchSize: 8, dynamicBatching: { maxQueueDelayMs: 2 }, classes: ['bottle'] }));
+    expect(cfg).toMatchObject({ name: 'm', maxBatchSize: 8, instances: 1, dynamicBatching: { maxQueueDelayMs: 2, maxQueueSize: 1024 }, classes: ['bottle'] });
+    expect(parseConfig('n', '{}')).toMatchObject({ maxBatchSize: 0, instances: 1, dynamicBatching: undefined });
+  });
+
+  it.each([
+    ['invalid JSON', '{', /m\/config.json is not valid JSON/],
+    ['a negative maxBatchSize', '{"maxBatchSize": -1}', /maxBatchSize must be an integer from 0/],
+    ['a fractional instance count', '{"instances": 1.5}', /instances must be an integer/],
+    ['a negative queue delay', '{"maxBatchSize": 2, "dynamicBatching": {"maxQueueDelayMs": -5}}', /dynamicBatching.maxQueueDelayMs/],
+  ])('rejects %s, naming the field', (_what, text, message) => {
+    expect(() => parseConfig('m', text)).toThrow(message);
+  });
+});
