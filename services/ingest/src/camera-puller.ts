@@ -29,6 +29,8 @@ interface Session {
 }
 
 const STATUS_EVERY_MS = 1000;
+/** A stalled ffmpeg gets this long after SIGTERM to say what it was stuck on. */
+const STALL_KILL_GRACE_MS = 1000;
 
 /**
  * Keeps one camera's frames flowing: runs ffmpeg, restarts it with capped
@@ -115,9 +117,8 @@ export class CameraPuller {
         const exit = await session.process.exited;
         this.session = undefined;
         if (this.stopped) break;
-        if (!session.stalled) {
-          this.lastError = exit.lastError ?? `ffmpeg exited (code ${exit.code ?? exit.signal})`;
-        }
+        if (!session.stalled) this.lastError = exit.lastError ?? `ffmpeg exited (code ${exit.code ?? exit.signal})`;
+        else if (exit.lastError) this.lastError = `${this.lastError} (ffmpeg: ${exit.lastError})`;
         // A stream that delivered frames for a while was healthy: retry soon.
         if (session.firstFrameAt !== null && (session.lastFrameAt ?? 0) - session.firstFrameAt >= this.stallMs) this.backoff.reset();
         this.log.warn({ exit, lastError: this.lastError }, 'camera stream ended');
@@ -232,7 +233,7 @@ export class CameraPuller {
       this.deps.metrics.stalls.inc({ camera: this.id });
       this.lastError = s.lastFrameAt ? `stalled: no frame for ${this.deps.settings.stallSeconds}s` : `no frame within ${2 * this.deps.settings.stallSeconds}s of connecting`;
       this.log.warn({ pid: s.process.pid }, 'stream stalled, restarting ffmpeg');
-      void s.process.kill();
+      void s.process.kill(STALL_KILL_GRACE_MS);
     }
     const lastSeen = this.lastFrameAt ?? this.startedAt;
     if (!this.offlineReported && now - lastSeen > this.deps.settings.offlineAfterSeconds * 1000) {

@@ -58,7 +58,8 @@ export function ffmpegArgs(input: FfmpegInput): string[] {
       args.push('-rw_timeout', timeoutUs, '-i', input.sourceUrl);
       break;
     case 'http-snapshot':
-      args.push('-rw_timeout', timeoutUs, '-f', 'image2', '-loop', '1', '-framerate', fps, '-re', '-i', input.sourceUrl);
+      // image2 opens each fetch itself and takes no socket timeout: the stall watchdog covers a hung fetch.
+      args.push('-f', 'image2', '-loop', '1', '-framerate', fps, '-re', '-i', input.sourceUrl);
       break;
     case 'file':
       // Looped at real-time pace, like a camera that never ends.

@@ -67,9 +67,21 @@ export class FfmpegProcess {
     return this.child.pid;
   }
 
-  /** SIGKILL (ffmpeg has nothing to flush) and wait until the child is reaped. */
-  async kill(): Promise<FfmpegExit> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  /**
+   * Ends ffmpeg and waits until it is reaped. With a grace period it gets SIGTERM
+   * first: ffmpeg then aborts its blocked I/O and says why (e.g. "Invalid data
+   * found" for a peer sending garbage), which makes a better lastError.
+   */
+  async kill(graceMs = 0): Promise<FfmpegExit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      if (graceMs > 0) {
+        this.child.kill('SIGTERM');
+        const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+        void this.exited.then(() => clearTimeout(timer));
+      } else {
+        this.child.kill('SIGKILL');
+      }
+    }
     return this.exited;
   }
 }
