@@ -1,0 +1,4 @@
+export { start, type RunningApi } from './server.ts';
+export { buildApp } from './app.ts';
+export { createApiDeps, type ApiDeps } from './deps.ts';
+export { WebhookNotifier } from './webhooks/notifier.ts';

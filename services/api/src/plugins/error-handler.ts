@@ -1,0 +1,22 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { HttpError } from '../http-error.ts';
+
+/**
+ * One error shape for every failure. 4xx messages tell the client what to fix;
+ * 5xx details stay in the log (with the request id) and never reach the client.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    const statusCode = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (err instanceof HttpError) reply.headers(err.headers);
+    if (statusCode >= 500) {
+      request.log.error({ err, reqId: request.id }, 'request failed');
+      return reply.status(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: `internal error (request ${request.id})` });
+    }
+    return reply.status(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: err.message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+}
