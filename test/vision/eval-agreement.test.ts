@@ -127,3 +127,20 @@ describe('TypeScript and Python evaluations agree', () => {
     expect(Math.abs(ts.meanIoU - (py.meanIoU as number))).toBeLessThanOrEqual(TOLERANCE);
   });
 });
+
+describe('riverwatch eval on a segmenter', () => {
+  it('reports the same IoU as training/evaluate.py on the masks it saves', async () => {
+    const dir = join(tmp, 'cli-masks');
+    const res = await cli('eval', '--model', join(FIXTURE_MODELS, 'segmenter.onnx'), '--format', 'segmentation', '--data', data, '--json', '--save-masks', dir, '--threads', '1');
+    expect(res.code).toBe(0);
+    const ts = JSON.parse(res.stdout) as { task: string; metrics: { iou: number; meanIoU: number; images: number } };
+    expect(ts.task).toBe('segment');
+    // The fixture (water = bluer than red) is a crude segmenter: neither perfect nor useless on rendered rivers.
+    expect(ts.metrics.iou).toBeGreaterThan(0);
+    expect(ts.metrics.iou).toBeLessThan(1);
+    const py = await pythonEvaluate(['--data', data, '--pred-masks', dir]);
+    expect(Math.abs(ts.metrics.iou - (py.iou as number))).toBeLessThanOrEqual(TOLERANCE);
+    expect(Math.abs(ts.metrics.meanIoU - (py.meanIoU as number))).toBeLessThanOrEqual(TOLERANCE);
+    expect(py.images).toBe(ts.metrics.images);
+  });
+});

@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@riverwatch/common';
-import { evaluateModel, openModel, readYoloDataset, toPredictionsFile, type ImportFormat, type ModelEvaluation } from '@riverwatch/vision';
+import { evaluateModel, maskToPng, openModel, readYoloDataset, toPredictionsFile, type ImportFormat, type ModelEvaluation } from '@riverwatch/vision';
 import type { CliCommand } from '../main.ts';
 import { parseList, parsePositive, parseThreshold, withVisionErrors } from '../vision-errors.ts';
 
@@ -15,7 +16,8 @@ Segmenters: IoU of the water masks.
   --agnostic              any detected class may match any labelled object
   --score S               score threshold for precision/recall (default: the model's)
   --json                  print one JSON object
-  --save-predictions F    write the predictions file training/evaluate.py reads
+  --save-predictions F    detectors: write the predictions file training/evaluate.py reads
+  --save-masks DIR        segmenters: write predicted masks as DIR/<id>.png (255 = water)
   --limit N               only the first N images
   --threads N             onnxruntime threads (default: all cores)
   --format F --classes L --size N   for a bare ONNX file`;
@@ -34,6 +36,7 @@ export const command: CliCommand = {
         score: { type: 'string' },
         json: { type: 'boolean', default: false },
         'save-predictions': { type: 'string' },
+        'save-masks': { type: 'string' },
         limit: { type: 'string' },
         threads: { type: 'string' },
         format: { type: 'string' },
@@ -53,11 +56,14 @@ export const command: CliCommand = {
         size: parsePositive('size', values.size),
         threads: parsePositive('threads', values.threads),
       });
+      const masksDir = values['save-masks'];
+      if (masksDir) await mkdir(masksDir, { recursive: true });
       let result: ModelEvaluation;
       try {
         result = await evaluateModel(model, dataset, {
           agnostic: values.agnostic,
           scoreThreshold,
+          onMask: masksDir ? async (id, mask) => writeFile(join(masksDir, `${id}.png`), await maskToPng(mask)) : undefined,
           onProgress: values.json || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\r${done}/${total}`),
         });
       } finally {

@@ -30,6 +30,8 @@ export interface RunEvaluationOptions {
   /** Untimed runs before measuring, so session warm-up does not count (default 1). */
   warmup?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Segmenters: called with each predicted mask (e.g. to save it for training/evaluate.py --pred-masks). */
+  onMask?: (imageId: string, mask: WaterMask) => Promise<void>;
 }
 
 export function summariseLatency(ms: number[]): LatencySummary {
@@ -74,6 +76,7 @@ export async function evaluateModel(model: OnnxModel, dataset: YoloDataset, opts
       const t0 = performance.now();
       const [pred] = await model.segment([bytes]);
       latencies.push(performance.now() - t0);
+      await opts.onMask?.(img.id, pred!);
       pairs.push({ pred: pred!, truth: await maskFromPng(await readFile(img.maskPath)) });
     }
     if (pairs.length === 0) throw new InvalidInputError(`${dataset.root} has no masks/ to evaluate a segmenter against`);
