@@ -62,11 +62,11 @@ export interface WebhookJob {
 
 /**
  * Options of every webhook delivery job: the notifier's custom 'webhook' backoff
- * (exponential with jitter) over 10 attempts spans more than a day. The notifier
+ * (exponential with jitter) over 12 attempts spans more than a day. The notifier
  * dead-letters a job on its last attempt.
  */
 export const WEBHOOK_JOB_OPTIONS = {
-  attempts: 10,
+  attempts: 12,
   backoff: { type: 'webhook' },
   removeOnComplete: { age: 86_400, count: 10_000 },
   removeOnFail: { age: 7 * 86_400 },

@@ -22,6 +22,8 @@ export function redactSourceUrl(value: string): string {
   } catch {
     return '<invalid url>';
   }
+  // Other schemes may hide credentials where the URL parser does not look (opaque paths).
+  if (!SOURCE_PROTOCOLS.includes(url.protocol)) return '<redacted>';
   if (url.username) url.username = 'redacted';
   if (url.password) url.password = 'redacted';
   for (const name of [...url.searchParams.keys()]) if (SECRET_PARAM.test(name)) url.searchParams.set(name, 'redacted');
