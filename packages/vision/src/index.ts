@@ -33,3 +33,5 @@ export * from './model-import/build-config.ts';
 export * from './model-import/import-model.ts';
 export * from './evaluation/run-evaluation.ts';
 export * from './runtime/open-model.ts';
+export * from './threads/vision-ops.ts';
+export * from './threads/vision-threads.ts';
