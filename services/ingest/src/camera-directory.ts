@@ -10,13 +10,11 @@ export class CameraDirectory {
   async list(): Promise<CameraConfig[]> {
     const ids = await this.redis.smembers(this.keys.cameraIndex());
     if (!ids.length) return [];
-    // One GET per key in a pipeline (not MGET): camera keys live in different cluster slots.
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.get(this.keys.camera(id));
-    const results = (await pipeline.exec()) ?? [];
+    // One GET per key (ioredis pipelines them on the socket), not MGET: camera keys live in different cluster slots.
+    const values = await Promise.all(ids.map((id) => this.redis.get(this.keys.camera(id))));
     const cameras: CameraConfig[] = [];
-    for (const [err, json] of results) {
-      if (err || typeof json !== 'string') continue;
+    for (const json of values) {
+      if (!json) continue;
       try {
         cameras.push(JSON.parse(json) as CameraConfig);
       } catch {

@@ -38,11 +38,8 @@ export class CameraLeases {
 
   /** Which of these cameras have no lease at all (candidates to acquire). */
   async unleased(cameraIds: string[]): Promise<string[]> {
-    if (!cameraIds.length) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of cameraIds) pipeline.exists(this.keys.cameraLease(id));
-    const res = (await pipeline.exec()) ?? [];
-    return cameraIds.filter((_, i) => res[i]?.[1] === 0);
+    const exists = await Promise.all(cameraIds.map((id) => this.redis.exists(this.keys.cameraLease(id))));
+    return cameraIds.filter((_, i) => exists[i] === 0);
   }
 
   async acquire(cameraId: string): Promise<boolean> {
@@ -51,17 +48,10 @@ export class CameraLeases {
 
   /** Renews each lease; false where it was lost. */
   async renew(cameraIds: string[]): Promise<Map<string, boolean>> {
-    const out = new Map<string, boolean>();
-    if (!cameraIds.length) return out;
-    const pipeline = this.redis.pipeline();
-    for (const id of cameraIds) pipeline.eval(RENEW, 1, this.keys.cameraLease(id), this.replicaId, String(this.leaseMs));
-    const res = (await pipeline.exec()) ?? [];
-    cameraIds.forEach((id, i) => {
-      const [err, value] = res[i] ?? [new Error('no reply'), 0];
-      if (err) throw err;
-      out.set(id, value === 1);
-    });
-    return out;
+    const results = await Promise.all(
+      cameraIds.map((id) => this.redis.eval(RENEW, 1, this.keys.cameraLease(id), this.replicaId, String(this.leaseMs))),
+    );
+    return new Map(cameraIds.map((id, i) => [id, results[i] === 1]));
   }
 
   async release(cameraId: string): Promise<void> {

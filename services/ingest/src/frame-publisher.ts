@@ -49,12 +49,10 @@ export class FramePublisher {
     }
 
     const frameId = newId('frm');
-    await this.redis
-      .multi()
-      .set(this.keys.frame(frameId), jpeg, 'EX', this.options.frameTtlSeconds)
-      .zadd(inFlightKey, frame.capturedAt, frameId)
-      .pexpire(inFlightKey, ttlMs * 2)
-      .exec();
+    // Separate commands, not MULTI: the frame key and the camera's key live in different cluster slots.
+    // Bytes first, so a job never points at a frame that is not there yet.
+    await this.redis.set(this.keys.frame(frameId), jpeg, 'EX', this.options.frameTtlSeconds);
+    await this.redis.multi().zadd(inFlightKey, frame.capturedAt, frameId).pexpire(inFlightKey, ttlMs * 2).exec();
     try {
       await this.frames.add(
         'frame',
@@ -62,7 +60,7 @@ export class FramePublisher {
         { jobId: frameId, removeOnComplete: { count: 1000, age: 3600 }, removeOnFail: { count: 5000, age: 86_400 } },
       );
     } catch (err) {
-      await this.redis.multi().zrem(inFlightKey, frameId).del(this.keys.frame(frameId)).exec().catch(() => {});
+      await Promise.all([this.redis.zrem(inFlightKey, frameId), this.redis.del(this.keys.frame(frameId))]).catch(() => {});
       throw err;
     }
     return { frameId, dropped };
@@ -80,7 +78,7 @@ export class FramePublisher {
         await this.redis.zrem(inFlightKey, frameId);
         slots++;
       } else if (TAKEABLE.has(state) && (await this.frames.remove(frameId)) === 1) {
-        await this.redis.multi().zrem(inFlightKey, frameId).del(this.keys.frame(frameId)).exec();
+        await Promise.all([this.redis.zrem(inFlightKey, frameId), this.redis.del(this.keys.frame(frameId))]);
         slots++;
         replaced++;
       }
