@@ -87,7 +87,7 @@ export const command: CliCommand = {
 const pct = (v: number | null) => (v === null ? '   -  ' : v.toFixed(3).padStart(6));
 
 export function formatEvaluation(r: ModelEvaluation, version: string, data: string): string {
-  const lines = [`${r.model} v${version} on ${data}`];
+  const lines = [`${r.model}${version === 'file' ? ' (ONNX file)' : ` v${version}`} on ${data}`];
   if (r.task === 'segment') {
     lines.push(`  IoU ${r.metrics.iou.toFixed(4)}  mean per-image IoU ${r.metrics.meanIoU.toFixed(4)}  (${r.metrics.images} images)`);
   } else {
