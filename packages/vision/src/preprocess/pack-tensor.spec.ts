@@ -27,6 +27,10 @@ describe('packTensor', () => {
     expect(out).toEqual([0, 15, 0, 7.5, 0, 6]);
   });
 
+  it('reads a scale above 1 as a divisor (255 and 1/255 give the same tensor)', () => {
+    expect(f32(packTensor(rgb, input({ normalize: { scale: 255, mean: [0, 0, 0], std: [1, 1, 1] } })))).toEqual(f32(packTensor(rgb, input())));
+  });
+
   it('writes fp16 and uint8 inputs', () => {
     const h = packTensor(rgb, input({ dtype: 'FP16' }));
     const halves = Array.from(new Uint16Array(h.buffer, h.byteOffset, 6), float16BitsToFloat32);

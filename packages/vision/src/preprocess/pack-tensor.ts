@@ -6,7 +6,8 @@ export type InputSpec = ModelConfig['input'];
 /**
  * Packs an RGB HWC uint8 image (already at input size) into the model's input
  * bytes: channel order, layout, normalisation and dtype. Pure typed-array code
- * so a worker_thread can run it; out = (pixel * scale - mean[c]) / std[c],
+ * so a worker_thread can run it; out = (pixel * scale - mean[c]) / std[c]
+ * (scale > 1 is read as a divisor: pixel / scale),
  * with mean/std indexed in the model's channel order.
  */
 export function packTensor(rgb: Uint8Array, input: InputSpec, out?: Buffer): Buffer {
@@ -29,12 +30,15 @@ export function packTensor(rgb: Uint8Array, input: InputSpec, out?: Buffer): Buf
     return buf;
   }
 
+  // `scale` is a multiplier (1/255); a value above 1 can only mean a divisor (255, as the
+  // training kit writes it), since no model takes pixels scaled up to 65025.
+  const mul = normalize.scale > 1 ? 1 / normalize.scale : normalize.scale;
   // A 256-entry table per channel: normalisation costs one lookup per value.
   const lut = [0, 1, 2].map((c) => {
     const t = new Float32Array(256);
     const mean = normalize.mean[c] ?? normalize.mean[0] ?? 0;
     const std = normalize.std[c] ?? normalize.std[0] ?? 1;
-    for (let v = 0; v < 256; v++) t[v] = (v * normalize.scale - mean) / std;
+    for (let v = 0; v < 256; v++) t[v] = (v * mul - mean) / std;
     return t;
   });
 
