@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -57,44 +56,11 @@ def main():
     model = YoloDetector(len(CLASSES), anchors.tolist())
     log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
     loss_fn = YoloLoss(model, SIZE)
-    decay, no_decay = [], []
-    for n, p in model.named_parameters():
-        (no_decay if p.ndim <= 1 else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}], lr=a.lr)
-    ema = C.EMA(model, tau=min(500, a.iters // 5 + 1))
-    rng = np.random.default_rng(a.seed)
-    t0 = time.time()
-    total = a.iters
-    step = 0
-    agg = np.zeros(3)
-    while step < total:
-        perm = rng.permutation(len(imgs))
-        for i in range(0, len(perm) - a.batch + 1, a.batch):
-            if step >= total:
-                break
-            idx = np.sort(perm[i:i + a.batch])
-            x, lab = C.augment_batch(rng, imgs[idx], [labels[j] for j in idx])
-            for g in opt.param_groups:
-                g["lr"] = C.cosine_lr(step, total, a.lr, warmup=min(300, total // 10))
-            model.train()
-            loss, parts = loss_fn(model(x), C.batch_targets(lab))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-            opt.step()
-            ema.update(model)
-            agg += parts.numpy()
-            step += 1
-            if step % 50 == 0:
-                el = time.time() - t0
-                log(f"step {step}/{total} box {agg[0] / 50:.4f} obj {agg[1] / 50:.4f} cls {agg[2] / 50:.4f} "
-                    f"lr {opt.param_groups[0]['lr']:.2e} {el / step:.2f}s/it")
-                agg[:] = 0
-                if a.max_minutes and el > a.max_minutes * 60 and total > step + 100:
-                    total = step + 100  # wind down: finish with a short tail
-                    log(f"time budget reached, stopping at {total}")
-    train_s = time.time() - t0
-    m = ema.ema.eval()
+
+    def step_fn(m, x, lab):
+        return loss_fn(m(x), C.batch_targets(lab))
+
+    m, step, train_s = C.train_loop(model, step_fn, imgs, labels, a, log)
     torch.save({"model": m.state_dict(), "anchors": anchors.tolist()}, os.path.join(C.CACHE, NAME + ".pt"))
 
     def infer(x):

@@ -47,7 +47,9 @@ def letterbox(rgb, size, pad=PAD):
 def ensure_dataset(split, count, path=None):
     """Render the split under the data cache unless it is already there."""
     path = path or os.path.join(CACHE, split)
-    if not os.path.exists(os.path.join(path, "data.yaml")):
+    img_dir = os.path.join(path, "images")
+    have = len(os.listdir(img_dir)) if os.path.isdir(img_dir) else 0
+    if not os.path.exists(os.path.join(path, "data.yaml")) and have < count:
         sys.path.insert(0, os.path.join(REPO, "training"))
         from render import render_dataset
         render_dataset(split, count, path)
@@ -219,9 +221,12 @@ def batch_targets(labels):
 
 
 def train_loop(model, step_fn, imgs, labels, a, log, augment=True):
-    """Shared detector loop: AdamW, warmup + cosine, EMA, grad clipping,
-    optional wall-clock budget (a.max_minutes) that winds the run down early.
-    step_fn(model, x, labels) -> (loss, parts ndarray)."""
+    """Shared loop: AdamW, warmup + cosine, EMA, grad clipping.
+
+    Progress is max(step / a.iters, elapsed / budget) when a.max_minutes is
+    set, so on a busy CPU the cosine schedule still completes (fewer steps,
+    same shape) and the run ends on time. step_fn(model, x, labels) -> (loss, parts).
+    """
     decay, no_decay = [], []
     for n, p in model.named_parameters():
         (no_decay if p.ndim <= 1 else decay).append(p)
@@ -229,19 +234,25 @@ def train_loop(model, step_fn, imgs, labels, a, log, augment=True):
     ema = EMA(model, tau=min(500, a.iters // 5 + 1))
     rng = np.random.default_rng(a.seed)
     t0 = time.time()
-    total, step, agg = a.iters, 0, None
-    while step < total:
+    budget = a.max_minutes * 60 if a.max_minutes else float("inf")
+    warm = min(300, a.iters // 10)
+    step, agg, progress = 0, None, 0.0
+    while progress < 1:
         perm = rng.permutation(len(imgs))
         for i in range(0, len(perm) - a.batch + 1, a.batch):
-            if step >= total:
+            el = time.time() - t0
+            progress = max(step / a.iters, el / budget)
+            if progress >= 1:
                 break
             idx = np.sort(perm[i:i + a.batch])
             if augment:
                 x, lab = augment_batch(rng, imgs[idx], [labels[j] for j in idx])
             else:
                 x, lab = torch.from_numpy(imgs[idx]).float() / 255.0, [labels[j] for j in idx]
+            lr = a.lr * (step + 1) / warm if step < warm else \
+                a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
             for g in opt.param_groups:
-                g["lr"] = cosine_lr(step, total, a.lr, warmup=min(300, total // 10))
+                g["lr"] = lr
             model.train()
             loss, parts = step_fn(model, x, lab)
             opt.zero_grad(set_to_none=True)
@@ -253,11 +264,8 @@ def train_loop(model, step_fn, imgs, labels, a, log, augment=True):
             agg = parts if agg is None else agg + parts
             step += 1
             if step % 50 == 0:
-                el = time.time() - t0
-                log(f"step {step}/{total} loss parts {np.round(agg / 50, 4).tolist()} "
-                    f"lr {opt.param_groups[0]['lr']:.2e} {el / step:.2f}s/it")
+                log(f"step {step} progress {progress:.3f} loss parts {np.round(agg / 50, 4).tolist()} "
+                    f"lr {lr:.2e} {el / step:.2f}s/it")
                 agg = None
-                if a.max_minutes and el > a.max_minutes * 60 and total > step + 100:
-                    total = step + 100
-                    log(f"time budget reached, stopping at {total}")
+    log(f"trained {step} steps in {time.time() - t0:.0f}s")
     return ema.ema.eval(), step, time.time() - t0

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Write models/<name>/MODEL_CARD.md from config.json, eval.json and train_log.txt.
+
+  /usr/bin/python3 training/model_card.py debris-yolov5 [debris-ssd water-seg]
+
+The train scripts leave the figures; this only formats them, so the card never
+disagrees with what shipped.
+"""
+import json
+import os
+import re
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+ARCH = {
+    "debris-yolov5": """YOLOv5-style single-stage detector written from scratch (`training/riverkit/yolo.py`):
+Conv-BN-SiLU stem, CSP (C3) backbone with widths 16/32/64/128/192, SPPF, PAN neck,
+three detection scales (strides 8/16/32) with 3 anchors each (k-means on the
+training boxes, stored in `config.json` and in the ONNX metadata). Loss is
+YOLOv5's: CIoU box loss, BCE objectness with IoU targets, BCE classes,
+neighbour-cell assignment, anchor-ratio threshold 4. The ONNX graph ends in
+the official YOLOv5 `Detect` decode, so `output0` is `[N, 6300, 10]`:
+cx, cy, w, h in input pixels, objectness and 5 class scores already sigmoid-ed
+(score = obj x cls, as YOLOv5's NMS does).""",
+    "debris-ssd": """SSDLite-style detector written from scratch (`training/riverkit/ssd.py`):
+MobileNetV2-like inverted-residual backbone (ReLU6, depthwise 3x3), four
+feature maps at strides 8/16/32/64 (a light top-down fusion feeds stride-16
+context into stride 8), depthwise-separable prediction heads, 6 anchors per
+cell (sizes in `config.json` `anchorGenerator`, aspect ratios 1, 2, 1/2).
+Matching IoU >= 0.5 plus each ground truth's best anchor; smooth-L1 on
+encoded offsets (variances 0.1/0.2), softmax cross-entropy with 3:1 hard
+negative mining. Box decoding and the softmax are in the ONNX graph:
+`boxes [N, 12750, 4]` x1, y1, x2, y2 normalised to the 320x320 input,
+`scores [N, 12750, 6]` with column 0 = background. No NMS in the graph.""",
+    "water-seg": """Small U-Net written from scratch (`training/riverkit/unet.py`): five
+stride-2 encoder stages (12/24/40/64/96 channels, two 3x3 conv-BN-ReLU each),
+bilinear upsampling decoder with skip connections, and a last 3x3 conv that
+also sees the full-resolution input for crisp waterlines. Loss BCE + Dice.
+Output `logits [N, 1, 256, 256]`; water where logit > 0.""",
+}
+
+PREP = {
+    "debris-yolov5": "RGB, letterbox to 320x320 (pad value 114, image centred), pixel/255, NCHW FP32.",
+    "debris-ssd": "RGB, letterbox to 320x320 (pad value 114, image centred), pixel/255, NCHW FP32 (same as debris-yolov5).",
+    "water-seg": "RGB, stretched (no letterbox) to 256x256, pixel/255, NCHW FP32. Resize the logits back to the frame size (bilinear), then > 0.",
+}
+
+TARGET = {"debris-yolov5": ("mAP50", 0.80), "debris-ssd": ("mAP50", 0.70), "water-seg": ("iou", 0.90)}
+SCRIPT = {"debris-yolov5": "train_yolov5.py", "debris-ssd": "train_ssd.py", "water-seg": "train_seg.py"}
+
+
+def main(name):
+    d = os.path.join(REPO, "models", name)
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    ev = json.load(open(os.path.join(d, "eval.json")))
+    log = open(os.path.join(d, "train_log.txt")).read()
+    first = log.splitlines()[0].split("] ", 1)[1] if log else ""
+    steps = re.findall(r"trained (\d+) steps in (\d+)s", log)
+    size_mb = os.path.getsize(os.path.join(d, "1", "model.onnx")) / 1e6
+    params = re.findall(r"params ([\d.]+)M", log)
+    e = cfg["evaluation"]
+    key, target = TARGET[name]
+    got = e.get(key) or 0
+    lines = [f"# {name}", "",
+             f"Task `{cfg['task']}`, output format `{cfg['format']}`, ONNX (opset 12, dynamic batch), "
+             f"{size_mb:.1f} MB, {params[0] if params else '?'} M parameters. Trained from scratch on rendered river "
+             "scenes; no pretrained weights.", "",
+             "## Architecture", "", ARCH[name], "",
+             "## Input and output", "", "Input `images` " + f"[N, 3, {cfg['input']['height']}, {cfg['input']['width']}]: " + PREP[name], "",
+             "Outputs: " + ", ".join(f"`{o['name']}` {o['dims']}" for o in cfg["outputs"]) + ".", "",
+             f"Classes: {', '.join(cfg['classes'])}. Default thresholds: score {cfg['thresholds']['score']}, NMS IoU {cfg['thresholds']['iou']}.", "",
+             "## Data", "",
+             "Rendered by `training/render.py` (procedural river scenes: bank, pole and bridge views; blue, muddy and "
+             "green water; waves, glare, reflections, shadows, rain, haze; dawn/day/dusk/overcast; sensor noise and "
+             "JPEG quality 40-95; distractors that are never labelled: boats, birds, leaves, wave crests, glare spots, "
+             "post reflections). Train split: seed 1, 4000 images 640x360 (`--split train`). Held-out eval split: "
+             "seed 20251126, 300 images (`--split eval`), never trained on. Debris on banks is labelled too (the water "
+             "mask, not the detector, decides what counts).", "",
+             "## Training", "",
+             f"Command (fixed seed 0; renders the data into /work/data-cache if missing): "
+             f"`/usr/bin/python3 training/{SCRIPT[name]}`", "",
+             f"Run: `{first}`; " + (f"{steps[-1][0]} steps in {int(steps[-1][1]) / 60:.0f} min" if steps else "") +
+             " on one CPU thread of a shared 2-core machine (no GPU). AdamW, warmup + cosine schedule "
+             "(time-budgeted: `--max-minutes` compresses the schedule rather than cutting it), EMA weights exported. "
+             "Full log: `train_log.txt`; raw evaluation: `eval.json`.", "",
+             "## Evaluation (held-out rendered eval split)", ""]
+    if cfg["task"] == "detect":
+        lines += [f"COCO-style (101-point AP, IoU 0.50:0.95, maxDets 100; `training/evaluate.py`), "
+                  f"score threshold 0.001 for AP, precision/recall at score >= 0.25.", "",
+                  f"| | AP@0.5 | AP@0.5:0.95 | precision | recall | labels |", "|---|---|---|---|---|---|",
+                  f"| **all** | **{ev['mAP50']:.3f}** | **{ev['mAP50_95']:.3f}** | {ev['precision']:.3f} | {ev['recall']:.3f} | {ev['labels']} |"]
+        for c, v in ev["perClass"].items():
+            lines.append(f"| {c} | {v['ap50']:.3f} | {v['ap50_95']:.3f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['labels']} |")
+    else:
+        lines += [f"IoU (pooled over all pixels, at frame resolution): **{ev['iou']:.4f}**; mean per-image IoU {ev['meanIoU']:.4f}."]
+    lines += ["", f"Target {key} >= {target}: " + ("**met**." if got >= target else
+              f"**not met** ({got:.3f}). This is the best the CPU budget of this session allowed; "
+              "more steps (`--iters`, `--max-minutes`) or a larger input should close the gap."), "",
+              "These figures are on rendered data. Real river footage will score lower until the model is "
+              "fine-tuned on labelled frames from the cameras (export them with the labelling loop and train on them "
+              "with the same script).", ""]
+    with open(os.path.join(d, "MODEL_CARD.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    for n in sys.argv[1:] or list(ARCH):
+        main(n)
