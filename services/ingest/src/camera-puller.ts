@@ -112,6 +112,11 @@ export class CameraPuller {
 
     while (!this.stopped) {
       const session = await this.connect();
+      if (this.stopped) {
+        // stop() ran while we were connecting and could not see this child.
+        await session?.process.kill();
+        break;
+      }
       if (session) {
         this.session = session;
         const exit = await session.process.exited;
@@ -142,12 +147,14 @@ export class CameraPuller {
       if (scheme === 'http') kind = await probeHttpSource(this.camera.sourceUrl, this.stallMs);
       if (this.stopped) return undefined;
       const args = ffmpegArgs({ sourceUrl: this.camera.sourceUrl, kind, fps: this.camera.fps, maxWidth: this.camera.maxWidth, ioTimeoutMs: this.stallMs });
-      const session: Session = { process: undefined as unknown as FfmpegProcess, startedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, stalled: false };
-      session.process = new FfmpegProcess(
+      // Frames arrive on later ticks of the event loop, after `session` is set.
+      let session: Session | undefined = undefined;
+      const ffmpeg = new FfmpegProcess(
         args,
-        { onFrame: (jpeg) => this.onFrame(session, jpeg), onCorrupt: (n) => this.onCorrupt(n) },
+        { onFrame: (jpeg) => session && this.onFrame(session, jpeg), onCorrupt: (n) => this.onCorrupt(n) },
         this.deps.settings.maxFrameBytes,
       );
+      session = { process: ffmpeg, startedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, stalled: false };
       this.log.debug({ kind, pid: session.process.pid }, 'ffmpeg started');
       return session;
     } catch (err) {
