@@ -75,7 +75,6 @@ def main():
     dims = export_onnx(m, os.path.join(a.out, "1", "model.onnx"), (SIZE, SIZE), ["output0"],
                        {"stride": 32, "names": str({i: n for i, n in enumerate(CLASSES)}),
                         "anchors": json.dumps(anchors.reshape(3, 6).tolist()), "producer": "riverwatch training/train_yolov5.py"})
-    dims["output0"][0] = -1
     ev = {"dataset": f"rendered eval split (training/render.py --split eval, seed 20251126), {metrics['images']} images, {metrics['labels']} boxes",
           "mAP50": metrics["mAP50"], "mAP50_95": metrics["mAP50_95"],
           "precision": metrics["precision"], "recall": metrics["recall"],

@@ -18,17 +18,26 @@ def export_onnx(model, path, size, output_names, metadata=None, opset=12):
     dyn.update({n: {0: "batch"} for n in output_names})
     torch.onnx.export(model, x, path, input_names=["images"], output_names=output_names,
                       dynamic_axes=dyn, opset_version=opset, do_constant_folding=True)
+    shapes = save_reference(model, path, size, output_names)
+    return finalize_onnx(path, shapes, metadata)
+
+
+def finalize_onnx(path, shapes, metadata=None):
+    """Pin every output dim except batch (the exporter leaves them symbolic),
+    add metadata, check. Returns config dims {output: [-1, ...]}."""
     m = onnx.load(path)
-    onnx.checker.check_model(m)
+    for o in m.graph.output:
+        for j, d in enumerate(o.type.tensor_type.shape.dim):
+            if j == 0:
+                d.dim_param = "batch"
+            else:
+                d.dim_value = int(shapes[o.name][j])
     for k, v in (metadata or {}).items():
         p = m.metadata_props.add()
         p.key, p.value = k, str(v)
+    onnx.checker.check_model(m)
     onnx.save(m, path)
-    save_reference(model, path, size, output_names)
-    dims = {}
-    for o in m.graph.output:
-        dims[o.name] = [-1 if (d.dim_param or d.dim_value == 0) else d.dim_value for d in o.type.tensor_type.shape.dim]
-    return dims
+    return {o.name: [-1] + [int(x) for x in shapes[o.name][1:]] for o in m.graph.output}
 
 
 def write_config(name, task, fmt, size, resize, outputs, classes=CLASSES, thresholds=None, evaluation=None,
@@ -77,3 +86,4 @@ def save_reference(model, path, size, output_names):
         meta["outputs"][n] = list(t.shape)
     with open(os.path.join(d, "meta.json"), "w") as f:
         json.dump(meta, f)
+    return meta["outputs"]
