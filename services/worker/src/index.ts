@@ -14,6 +14,7 @@ import {
   type WebhookJob,
 } from '@riverwatch/common';
 import { InferenceClient } from '@riverwatch/inference-client';
+import { VisionThreads } from '@riverwatch/vision';
 import { AlertService } from './alerts/alert-service.ts';
 import { handleCameraEvent } from './camera-events.ts';
 import { ReviewSampler } from './labelling/review-sampler.ts';
@@ -43,6 +44,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   const evidence = new EvidenceRepository(store);
   const alerts = new AlertService(new AlertStore(redis, keys), evidence, events, logger);
   const review = new ReviewSampler(redis, keys, evidence, { band: config.worker.reviewBand, perCameraIntervalSeconds: config.worker.reviewIntervalSeconds }, logger);
+  const vision = new VisionThreads(Math.max(1, Math.min(4, Math.ceil(config.worker.concurrency / 2))));
   const processor = new FrameProcessor({
     config,
     redis,
@@ -52,6 +54,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     cameras: new CameraStore(redis, keys, config.worker.summaryRetentionHours * 3600_000),
     alerts,
     review,
+    vision,
     logger,
   });
 
@@ -97,6 +100,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
       await Promise.all([frames.close(), cameraEvents.close()]);
       await webhooks.close();
       inference.close();
+      await vision.close();
       await ops.close();
       redis.disconnect();
       blocking.disconnect();

@@ -11,7 +11,7 @@ import {
   type RiverwatchConfig,
 } from '@riverwatch/common';
 import type { InferenceClient } from '@riverwatch/inference-client';
-import { decodeDetections, decodeFrame, decodeWaterMask, drawAnnotatedSnapshot, maskFromPng, maskToPng, preprocess, type WaterMask } from '@riverwatch/vision';
+import { decodeFrame, drawAnnotatedSnapshot, maskFromPng, maskToPng, type VisionThreads, type WaterMask } from '@riverwatch/vision';
 import { FRAME_ALERT_TYPES, evaluateRules, markClosed } from '../alerts/alert-rules.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import type { ReviewSampler } from '../labelling/review-sampler.ts';
@@ -31,6 +31,8 @@ export interface FrameProcessorDeps {
   cameras: CameraStore;
   alerts: AlertService;
   review: ReviewSampler;
+  /** Plain-JS vision steps run in worker_threads so lock renewal never waits on them. */
+  vision: VisionThreads;
   logger: Logger;
 }
 
@@ -59,7 +61,7 @@ export class FrameProcessor {
     const detector = await this.d.models.get(detectorName);
 
     const t0 = performance.now();
-    const input = await preprocess(bytes, detector).catch((err: Error) => {
+    const input = await this.d.vision.preprocess(bytes, detector).catch((err: Error) => {
       framesProcessed.inc({ outcome: 'corrupt' });
       throw new UnrecoverableError(`frame ${frame.frameId} could not be decoded: ${err.message}`);
     });
@@ -70,7 +72,7 @@ export class FrameProcessor {
     });
     const inferenceMs = performance.now() - t1;
     frameLatency.observe({ step: 'inference' }, inferenceMs / 1000);
-    const detections = decodeDetections(result.outputs, detector, [input.transform])[0] ?? [];
+    const detections = (await this.d.vision.decodeDetections(result.outputs, detector, [input.transform]))[0] ?? [];
 
     const mem = frame.source === 'upload' ? null : await this.d.cameras.memory(frame.cameraId);
     const mask = await this.waterMask(camera, frame, bytes, mem);
@@ -120,13 +122,13 @@ export class FrameProcessor {
       }
     }
     const seg = await this.d.models.get(segName);
-    const input = await preprocess(bytes, seg);
+    const input = await this.d.vision.preprocess(bytes, seg);
     const t = performance.now();
     const out = await this.d.inference.infer(segName, [{ name: seg.input.name, datatype: seg.input.dtype, shape: input.shape, data: input.tensor }], {
       requestId: `${frame.frameId}-seg`,
     });
     frameLatency.observe({ step: 'segmentation' }, (performance.now() - t) / 1000);
-    const mask = await decodeWaterMask(out.outputs, seg, input.transform, frame.width, frame.height);
+    const mask = await this.d.vision.decodeWaterMask(out.outputs, seg, input.transform, frame.width, frame.height);
     if (mem) {
       await this.d.cameras.saveWaterMask(frame.cameraId, { png: await maskToPng(mask), at: frame.capturedAt, width: mask.width, height: mask.height });
       mem.framesSinceMask = 0;
