@@ -87,13 +87,17 @@ def main(name):
              "## Evaluation (held-out rendered eval split)", ""]
     if cfg["task"] == "detect":
         lines += [f"COCO-style (101-point AP, IoU 0.50:0.95, maxDets 100; `training/evaluate.py`), "
-                  f"score threshold 0.001 for AP, precision/recall at score >= 0.25.", "",
+                  f"candidates above score {0.001 if name == 'debris-yolov5' else 0.01} kept for AP (per-class NMS IoU "
+                  f"{0.6 if name == 'debris-yolov5' else 0.45}), precision/recall at score >= 0.25.", "",
                   f"| | AP@0.5 | AP@0.5:0.95 | precision | recall | labels |", "|---|---|---|---|---|---|",
                   f"| **all** | **{ev['mAP50']:.3f}** | **{ev['mAP50_95']:.3f}** | {ev['precision']:.3f} | {ev['recall']:.3f} | {ev['labels']} |"]
         for c, v in ev["perClass"].items():
             lines.append(f"| {c} | {v['ap50']:.3f} | {v['ap50_95']:.3f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['labels']} |")
     else:
         lines += [f"IoU (pooled over all pixels, at frame resolution): **{ev['iou']:.4f}**; mean per-image IoU {ev['meanIoU']:.4f}."]
+    if (e.get("trainIterations") or 0) < 1000:
+        lines += ["", "**Quick integration build** (a few hundred steps, to fix the I/O layout early); "
+                  "the full training run replaces it."]
     lines += ["", f"Target {key} >= {target}: " + ("**met**." if got >= target else
               f"**not met** ({got:.3f}). This is the best the CPU budget of this session allowed; "
               "more steps (`--iters`, `--max-minutes`) or a larger input should close the gap."), "",
