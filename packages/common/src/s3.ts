@@ -87,8 +87,8 @@ export class EvidenceStore {
     for (const kind of kinds) {
       const name = this.bucket(kind);
       if (!(await this.client.bucketExists(name).catch(() => false))) continue;
-      const keys = await this.list(kind);
-      if (keys.length) await this.client.removeObjects(name, keys);
+      // One DELETE per object: the embedded server does not implement multi-object delete.
+      for (const key of await this.list(kind)) await this.client.removeObject(name, key);
       await this.client.removeBucket(name);
     }
   }

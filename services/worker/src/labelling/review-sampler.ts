@@ -27,8 +27,8 @@ export class ReviewSampler {
   async consider(frame: FrameJob, bytes: Buffer, detections: Detection[], classes: string[]): Promise<boolean> {
     const [low, high] = this.options.band;
     if (!detections.some((d) => d.score >= low && d.score < high)) return false;
-    const throttle = await this.redis.set(this.keys.reviewThrottle(frame.cameraId), frame.frameId, 'EX', this.options.perCameraIntervalSeconds, 'NX');
-    if (throttle !== 'OK') return false;
+    const interval = this.options.perCameraIntervalSeconds;
+    if (interval > 0 && (await this.redis.set(this.keys.reviewThrottle(frame.cameraId), frame.frameId, 'EX', interval, 'NX')) !== 'OK') return false;
     const labels = toYoloLabels(detections.filter((d) => d.score >= low), frame.width, frame.height);
     await this.save(frame.cameraId, frame.frameId, frame.capturedAt, bytes, labels, { reason: 'uncertain', classes, width: frame.width, height: frame.height });
     reviewFramesSaved.inc({ reason: 'uncertain' });

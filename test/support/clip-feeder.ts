@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { Queue, QueueEvents } from 'bullmq';
+import { DEFAULT_ALERT_RULES, QueueName, createRedis, frameJobOptions, newId, type AlertRecord, type AlertRules, type CameraConfig, type FrameJob } from '@riverwatch/common';
+import type { TestContext } from './context.ts';
+import { repoRoot } from './cli.ts';
+
+export interface ClipTruth {
+  fps: number;
+  width: number;
+  height: number;
+  frameCount: number;
+  frames: { index: number; file: string; debrisOnWater: boolean; objects: { box: number[]; onWater: boolean; className: string }[] }[];
+}
+
+export function loadClip(name: string): { dir: string; truth: ClipTruth; frame(i: number): Buffer } {
+  const dir = `${repoRoot}test/fixtures/clips/${name}`;
+  const truth = JSON.parse(readFileSync(`${dir}/truth.json`, 'utf8')) as ClipTruth;
+  return { dir, truth, frame: (i) => readFileSync(`${dir}/${truth.frames[i]!.file}`) };
+}
+
+export async function saveCamera(ctx: TestContext, id: string, rules: Partial<AlertRules> = {}): Promise<CameraConfig> {
+  const camera: CameraConfig = {
+    id,
+    name: id,
+    sourceUrl: 'file:///dev/null',
+    fps: 2,
+    maxWidth: 640,
+    zones: { include: [], exclude: [] },
+    rules: { ...DEFAULT_ALERT_RULES, persistence: { n: 3, m: 5 }, resolveAfterSeconds: 3, ...rules },
+    detectorModel: 'debris-yolov5',
+    segmenterModel: 'water-seg',
+    segmentEveryFrames: 25,
+    segmentMaxAgeSeconds: 600,
+    enabled: true,
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+  };
+  await ctx.redis.multi().set(ctx.keys.camera(id), JSON.stringify(camera)).sadd(ctx.keys.cameraIndex(), id).exec();
+  return camera;
+}
+
+/** Plays the ingest role for a clip: frame bytes into Redis and one frame job each, waiting for the worker. */
+export class ClipFeeder {
+  readonly queue: Queue<FrameJob>;
+  readonly events: QueueEvents;
+  readonly t0 = Date.now() - 3600_000;
+
+  constructor(private readonly ctx: TestContext) {
+    this.queue = new Queue<FrameJob>(QueueName.frames, { connection: ctx.redis.duplicate(), prefix: ctx.keys.queuePrefix });
+    this.events = new QueueEvents(QueueName.frames, { connection: createRedis(ctx.redisUrl, 'blocking'), prefix: ctx.keys.queuePrefix });
+  }
+
+  capturedAt(i: number, fps = 2): number {
+    return this.t0 + Math.round((i * 1000) / fps);
+  }
+
+  async feed(cameraId: string, bytes: Buffer, seq: number, frameId = newId('frm')): Promise<FrameJob> {
+    await this.events.waitUntilReady();
+    const job: FrameJob = { cameraId, frameId, capturedAt: this.capturedAt(seq), seq, width: 640, height: 360, source: 'camera' };
+    await this.ctx.redis.set(this.ctx.keys.frame(frameId), bytes, 'EX', 600);
+    const added = await this.queue.add('frame', job, frameJobOptions(frameId, 1));
+    await added.waitUntilFinished(this.events, 60_000);
+    return job;
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+    await this.queue.close();
+  }
+}
+
+export async function cameraAlerts(ctx: TestContext, cameraId: string, type?: string): Promise<AlertRecord[]> {
+  const ids = await ctx.redis.zrange(ctx.keys.alertIndex(), 0, -1);
+  const records = await Promise.all(ids.map(async (id) => JSON.parse((await ctx.redis.get(ctx.keys.alert(id)))!) as AlertRecord));
+  return records.filter((a) => a.cameraId === cameraId && (!type || a.type === type));
+}

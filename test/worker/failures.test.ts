@@ -1,0 +1,70 @@
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runStack, type Stack } from '@riverwatch/cli';
+import { QueueName, createRedis, frameJobOptions, newId, type FrameJob } from '@riverwatch/common';
+import { freePort } from '@riverwatch/local-infra';
+import { createTestContext, type TestContext } from '../support/context.ts';
+import { repoRoot } from '../support/cli.ts';
+import { loadClip } from '../support/clip-feeder.ts';
+
+/** Runs one frame job to its end and returns it (failed or completed). */
+async function runJob(ctx: TestContext, bytes: Buffer | null, attempts: number): Promise<Job<FrameJob>> {
+  const queue = new Queue<FrameJob>(QueueName.frames, { connection: ctx.redis.duplicate(), prefix: ctx.keys.queuePrefix });
+  const events = new QueueEvents(QueueName.frames, { connection: createRedis(ctx.redisUrl, 'blocking'), prefix: ctx.keys.queuePrefix });
+  await events.waitUntilReady();
+  const frameId = newId('frm');
+  if (bytes) await ctx.redis.set(ctx.keys.frame(frameId), bytes, 'EX', 60);
+  const opts = { ...frameJobOptions(frameId, attempts), backoff: { type: 'fixed' as const, delay: 50 } };
+  const job = await queue.add('frame', { cameraId: 'cam-x', frameId, capturedAt: Date.now(), seq: 1, width: 640, height: 360, source: 'camera' }, opts);
+  await job.waitUntilFinished(events, 60_000).catch(() => {});
+  const finished = (await queue.getJob(frameId))!;
+  await events.close();
+  await queue.close();
+  return finished;
+}
+
+async function metric(port: number, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = text.match(pattern);
+  return m ? Number(m[1]) : 0;
+}
+
+describe('worker failure behaviour', () => {
+  let ctx: TestContext | undefined;
+  let stack: Stack | undefined;
+
+  afterEach(async () => {
+    await stack?.stop();
+    await ctx?.cleanup();
+    stack = undefined;
+  });
+
+  it('fails a frame whose bytes are gone, or are corrupt, at once (no retries) and counts it', async () => {
+    ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models` });
+    stack = await runStack({ services: ['inference', 'worker'], env: ctx.env });
+    const port = (stack.services.find((s) => s.name === 'worker') as unknown as { metricsPort: number }).metricsPort;
+    const expiredBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="expired"\} (\d+)/);
+    const corruptBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="corrupt"\} (\d+)/);
+
+    const gone = await runJob(ctx, null, 3);
+    expect(gone.failedReason).toMatch(/bytes are gone/);
+    expect(gone.attemptsMade).toBe(1);
+
+    const truncated = loadClip('debris-appears').frame(25).subarray(0, 2000);
+    const corrupt = await runJob(ctx, truncated, 3);
+    expect(corrupt.failedReason).toMatch(/corrupt|could not be decoded/);
+    expect(corrupt.attemptsMade).toBe(1);
+
+    expect(await metric(port, /riverwatch_worker_frames_total\{outcome="expired"\} (\d+)/)).toBe(expiredBefore + 1);
+    expect(await metric(port, /riverwatch_worker_frames_total\{outcome="corrupt"\} (\d+)/)).toBe(corruptBefore + 1);
+  });
+
+  it('retries a frame when the inference service is unreachable, then fails it with the reason', async () => {
+    const deadPort = await freePort();
+    ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, INFERENCE_TARGETS: `127.0.0.1:${deadPort}`, INFERENCE_DEADLINE_MS: '500' });
+    stack = await runStack({ services: ['worker'], env: ctx.env });
+    const job = await runJob(ctx, loadClip('debris-appears').frame(25), 2);
+    expect(job.attemptsMade).toBe(2);
+    expect(job.failedReason).toMatch(/UNAVAILABLE|unavailable|connect|deadline/i);
+  });
+});
