@@ -54,16 +54,24 @@ describe('ingest follows the camera list without a restart', () => {
 
   it('stops a disabled camera and marks it stopped', async () => {
     await putCamera(t, cameraConfig('cam_added', clipUrl(), { enabled: false, updatedAt: Date.now() }));
+    // Dropped from the held set at once; stopped state and lease release follow once ffmpeg is reaped.
     await waitFor('camera released', 10_000, async () => !ingest.heldCameraIds().includes('cam_added'));
+    await waitFor('status stopped and lease given back', 10_000, async () =>
+      (await readStatus(t, 'cam_added')).state === 'stopped' && (await t.redis.exists(t.keys.cameraLease('cam_added'))) === 0,
+    );
+    // Stays stopped: a disabled camera is not picked up again by the next syncs.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(ingest.heldCameraIds()).not.toContain('cam_added');
     expect((await readStatus(t, 'cam_added')).state).toBe('stopped');
-    expect(await t.redis.exists(t.keys.cameraLease('cam_added'))).toBe(0);
   });
 
   it('stops a deleted camera and removes its status', async () => {
     await putCamera(t, cameraConfig('cam_gone', clipUrl()));
     await waitFor('frames of cam_gone', 15_000, async () => framesOf('cam_gone').length >= 1);
     await deleteCamera(t, 'cam_gone');
-    await waitFor('camera dropped', 10_000, async () => !ingest.heldCameraIds().includes('cam_gone'));
+    await waitFor('camera dropped and forgotten', 10_000, async () =>
+      !ingest.heldCameraIds().includes('cam_gone') && (await t.redis.exists(t.keys.cameraStatus('cam_gone'))) === 0,
+    );
     const after = Date.now() + 300; // a frame already being queued may still land
     await new Promise((r) => setTimeout(r, 1200));
     expect(framesOf('cam_gone', after)).toEqual([]);

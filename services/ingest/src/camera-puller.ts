@@ -106,6 +106,7 @@ export class CameraPuller {
         this.state = 'offline';
       }
     }
+    if (this.stopped) return;
     const tickMs = Math.max(50, Math.min(250, this.stallMs / 4));
     this.timer = setInterval(() => this.tick(), tickMs);
     await this.writeStatus().catch(() => {});

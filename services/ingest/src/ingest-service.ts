@@ -61,6 +61,7 @@ export class IngestService {
     await this.syncing;
     await Promise.all([...this.held.keys()].map((id) => this.drop(id, { release: true, finalState: 'stopped' })));
     await this.leases.leave().catch(() => {});
+    this.metrics.held.set({ replica: this.leases.replicaId }, 0);
   }
 
   async sync(): Promise<void> {
