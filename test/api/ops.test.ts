@@ -83,5 +83,8 @@ describe('probes', () => {
     const spec = (await h.app.inject({ url: '/docs/json' })).json();
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/cameras', '/v1/alerts', '/v1/cameras/{id}/history', '/v1/webhooks', '/v1/detect', '/v1/events', '/v1/models']));
     expect(spec.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const ui = await h.app.inject({ url: '/docs' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
   });
 });

@@ -3,3 +3,4 @@ export { buildApp } from './app.ts';
 export { createApiDeps, type ApiDeps } from './deps.ts';
 export { WebhookNotifier } from './webhooks/notifier.ts';
 export { hashApiKey, newApiKey } from './security/api-key.ts';
+export { startNotifier } from './notifier-service.ts';
