@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger, QueueName, WEBHOOK_JOB_OPTIONS, type WebhookSubscription } from '@riverwatch/common';
-import { WebhookNotifier } from '@riverwatch/api';
+import { startNotifier, WebhookNotifier } from '@riverwatch/api';
 import { createApiHarness, type ApiHarness } from './support/api-harness.ts';
 import { WebhookReceiver } from './support/webhook-receiver.ts';
 
@@ -207,5 +207,23 @@ describe('address guard at connect time', () => {
     const dead = (await strict.app.inject({ url: '/v1/webhooks/dead-letters', headers: strict.auth() })).json().items;
     expect(dead).toHaveLength(1);
     expect((await log()).length).toBe(1);
+  });
+});
+
+describe('the notifier on its own (startNotifier)', () => {
+  it('delivers a test ping without the HTTP API in the same process', async () => {
+    const alone = await createApiHarness({ WEBHOOK_ALLOW_HOSTS: '127.0.0.1', WEBHOOK_NOTIFIER: 'false' });
+    const svc = await startNotifier({ config: alone.t.config, logger: createLogger('silent'), redisUrl: alone.t.redisUrl, s3Endpoint: alone.t.s3Endpoint });
+    try {
+      const created = await alone.app.inject({ method: 'POST', url: '/v1/webhooks', headers: alone.auth(), payload: { url: receiver.url('/alone') } });
+      receiver.secrets.push(created.json().secret);
+      const ping = await alone.app.inject({ method: 'POST', url: `/v1/webhooks/${created.json().id}/test`, headers: alone.auth() });
+      await vi.waitFor(() => expect(receiver.at('/alone')).toHaveLength(1), { timeout: 10_000, interval: 50 });
+      expect(receiver.at('/alone')[0]).toMatchObject({ id: ping.json().messageId, verifiedBy: [receiver.secrets.length - 1] });
+      expect(svc.name).toBe('notifier');
+    } finally {
+      await svc.stop();
+      await alone.close();
+    }
   });
 });
