@@ -155,3 +155,51 @@ describe('ingest from an HTTP snapshot URL', () => {
     expect(requests).toBeGreaterThanOrEqual(6);
   });
 });
+
+describe('ingest from an HTTP MJPEG stream', () => {
+  let t: TestContext;
+  let ingest: RunningIngest;
+  let sink: Awaited<ReturnType<typeof startFrameSink>>;
+  let server: Server;
+
+  beforeAll(async () => {
+    let ctx: ServiceContext;
+    ({ t, ctx } = await ingestTestContext());
+    const parts = await Promise.all(
+      ['#135', '#246', '#357'].map((c) => sharp({ create: { width: 240, height: 180, channels: 3, background: c } }).jpeg().toBuffer()),
+    );
+    // A camera-style multipart/x-mixed-replace stream: one JPEG part every 100 ms.
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=riverframe' });
+      let i = 0;
+      const timer = setInterval(() => {
+        const jpeg = parts[i++ % parts.length];
+        res.write(`--riverframe\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`);
+        res.write(jpeg);
+        res.write('\r\n');
+      }, 100);
+      res.once('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    await putCamera(t, cameraConfig('cam_mjpeg', `http://127.0.0.1:${port}/video.mjpg`, { fps: 5, maxWidth: 120 }));
+    sink = await startFrameSink(t);
+    ingest = await start(ctx);
+  });
+
+  afterAll(async () => {
+    await ingest?.stop();
+    await sink?.close();
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+    await t?.cleanup();
+  });
+
+  it('decodes the stream continuously and queues scaled frames', async () => {
+    await waitFor('6 MJPEG frames', 15_000, async () => sink.frames.length >= 6);
+    expect(sink.frames[0].job).toMatchObject({ cameraId: 'cam_mjpeg', width: 120, height: 90 });
+    const status = await readStatus(t, 'cam_mjpeg');
+    expect(status.state).toBe('online');
+    expect(Number(status.reconnects)).toBe(0);
+  });
+});
