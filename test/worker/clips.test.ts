@@ -1,8 +1,13 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { Queue } from 'bullmq';
 import { runStack, type Stack } from '@riverwatch/cli';
-import type { AlertRecord, LiveEvent } from '@riverwatch/common';
+import { QueueName, type AlertRecord, type CameraEventJob, type LiveEvent } from '@riverwatch/common';
 import { createTestContext, type TestContext } from '../support/context.ts';
-import { repoRoot } from '../support/cli.ts';
+import { repoRoot, runCli } from '../support/cli.ts';
 import { ClipFeeder, cameraAlerts, loadClip, saveCamera } from '../support/clip-feeder.ts';
 
 /**
@@ -88,5 +93,57 @@ describe('worker on rendered clips', () => {
     expect(alerts[0]!.status).toBe('resolved');
     expect(alerts[0]!.resolvedAt).toBeGreaterThanOrEqual(feeder.capturedAt(lastDebris) + 3000);
     expect(await ctx.redis.exists(ctx.keys.openAlert('cam-leaves', 'debris'))).toBe(0);
+  });
+
+  it('a rejected alert feeds the labelling loop, and dataset export writes it as a YOLO dataset', async () => {
+    const [alert] = await cameraAlerts(ctx, 'cam-appears', 'debris');
+    // What the API does on POST /v1/alerts/:id/reject.
+    await ctx.redis.rpush(ctx.keys.reviewRejected(), alert!.id);
+    const base = `cam-appears/${alert!.lastFrameId}`;
+    for (let i = 0; i < 100 && (await ctx.redis.zscore(ctx.keys.reviewIndex(), base)) === null; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await ctx.redis.zscore(ctx.keys.reviewIndex(), base)).not.toBeNull();
+
+    const out = mkdtempSync(join(tmpdir(), 'rw-export-'));
+    const run = runCli(['dataset', 'export', '--from', String(feeder.t0), '--to', String(Date.now()), out], ctx.env);
+    expect((await run.exited).code, run.output()).toBe(0);
+    const images = readdirSync(join(out, 'images'));
+    expect(images.length).toBeGreaterThanOrEqual(1);
+    expect(readdirSync(join(out, 'labels'))).toHaveLength(images.length);
+    expect(readFileSync(join(out, 'data.yaml'), 'utf8')).toMatch(/names: \["bottle", "bag", "foam", "can", "wood"\]/);
+    // The rejected frame is a hard negative: an image with an empty label file.
+    const name = base.replace(/[^a-zA-Z0-9_-]/g, '_');
+    expect(existsSync(join(out, 'images', `${name}.jpg`))).toBe(true);
+    expect(readFileSync(join(out, 'labels', `${name}.txt`), 'utf8')).toBe('');
+    // Every other label line is a valid YOLO box.
+    for (const file of readdirSync(join(out, 'labels'))) {
+      for (const line of readFileSync(join(out, 'labels', file), 'utf8').split('\n').filter(Boolean)) {
+        expect(line).toMatch(/^[0-4] (0|1|0\.\d+) (0|1|0\.\d+) (0|1|0\.\d+) (0|1|0\.\d+)$/);
+      }
+    }
+  });
+
+  it('a covered lens raises view_blocked; an offline camera raises camera_offline until it recovers', async () => {
+    await saveCamera(ctx, 'cam-covered');
+    const grey = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#202020' } }).jpeg().toBuffer();
+    for (let i = 0; i < 3; i++) await feeder.feed('cam-covered', grey, i);
+    const blocked = await cameraAlerts(ctx, 'cam-covered', 'view_blocked');
+    expect(blocked.map((a) => a.status)).toEqual(['open']);
+    expect(await cameraAlerts(ctx, 'cam-covered', 'debris')).toEqual([]);
+
+    const events = new Queue<CameraEventJob>(QueueName.cameraEvents, { connection: ctx.redis.duplicate(), prefix: ctx.keys.queuePrefix });
+    await events.add('camera_offline', { type: 'camera_offline', cameraId: 'cam-covered', at: Date.now(), reason: 'no frames' });
+    const waitFor = async (status: string) => {
+      for (let i = 0; i < 100; i++) {
+        const a = await cameraAlerts(ctx, 'cam-covered', 'camera_offline');
+        if (a.length === 1 && a[0]!.status === status) return a[0]!;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`camera_offline alert never became ${status}`);
+    };
+    await waitFor('open');
+    await events.add('camera_recovered', { type: 'camera_recovered', cameraId: 'cam-covered', at: Date.now() });
+    const resolved = await waitFor('resolved');
+    expect(resolved.resolvedAt).toBeGreaterThanOrEqual(resolved.openedAt);
+    await events.close();
   });
 });
