@@ -41,11 +41,15 @@ export interface NotifierOptions {
 export class WebhookNotifier {
   private readonly worker: Worker<WebhookJob>;
   private readonly sender: WebhookSender;
+  /** BullMQ leaves a connection it was given open on close, so the notifier closes it itself. */
+  private readonly conn;
 
   constructor(private readonly opts: NotifierOptions) {
     this.sender = new WebhookSender(new WebhookAllowList(opts.api.webhookAllowHosts), opts.api.webhookTimeoutMs);
+    this.conn = createRedis(opts.redisUrl, 'blocking');
+    this.conn.on('error', (err) => opts.logger.warn({ err: err.message }, 'notifier redis connection error'));
     this.worker = new Worker<WebhookJob>(QueueName.webhooks, (job) => this.deliver(job), {
-      connection: createRedis(opts.redisUrl, 'blocking'),
+      connection: this.conn,
       prefix: opts.keys.queuePrefix,
       concurrency: opts.concurrency ?? 16,
       settings: {
@@ -62,6 +66,7 @@ export class WebhookNotifier {
 
   async close(): Promise<void> {
     await this.worker.close();
+    this.conn.disconnect();
   }
 
   private async deliver(job: Job<WebhookJob>): Promise<{ outcome: string; status?: number }> {

@@ -1,6 +1,6 @@
 import multipart from '@fastify/multipart';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { newId, type FrameJob, type FrameResult } from '@riverwatch/common';
+import { frameJobOptions, newId, type FrameJob, type FrameResult } from '@riverwatch/common';
 import { readUploadedImage } from '../../detect/image-check.ts';
 import { HttpError, notFound } from '../../http-error.ts';
 import { errorResponses } from '../../schemas/common.ts';
@@ -52,7 +52,7 @@ const detectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await detectFrames.putFrame(frameId, bytes, config.frameTtlSeconds);
       const job: FrameJob = { cameraId: 'upload', frameId, capturedAt: Date.now(), seq: 0, width, height, source: 'upload' };
       if (request.query.model) job.detectorModel = request.query.model;
-      const queued = await frameQueue.add('frame', job, { jobId: frameId, removeOnComplete: { age: 600 }, removeOnFail: { age: 3600 } });
+      const queued = await frameQueue.add('frame', job, frameJobOptions(frameId, config.worker.frameAttempts));
 
       let result: FrameResult;
       try {
