@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { newId, type FrameJob, type Redis, type RedisKeys } from '@riverwatch/common';
+import { frameJobOptions, newId, type FrameJob, type Redis, type RedisKeys } from '@riverwatch/common';
 
 export interface PublishOutcome {
   /** Set when the frame was queued. */
@@ -11,6 +11,8 @@ export interface PublishOutcome {
 export interface FramePublisherOptions {
   maxInFlight: number;
   frameTtlSeconds: number;
+  /** Tries per frame in the worker (inference/S3 errors retry with backoff). */
+  attempts?: number;
 }
 
 /** Waiting states: a job in one of these can still be taken back. */
@@ -54,11 +56,7 @@ export class FramePublisher {
     await this.redis.set(this.keys.frame(frameId), jpeg, 'EX', this.options.frameTtlSeconds);
     await this.redis.multi().zadd(inFlightKey, frame.capturedAt, frameId).pexpire(inFlightKey, ttlMs * 2).exec();
     try {
-      await this.frames.add(
-        'frame',
-        { ...frame, frameId, source: 'camera' },
-        { jobId: frameId, removeOnComplete: { count: 1000, age: 3600 }, removeOnFail: { count: 5000, age: 86_400 } },
-      );
+      await this.frames.add('frame', { ...frame, frameId, source: 'camera' }, frameJobOptions(frameId, this.options.attempts));
     } catch (err) {
       await Promise.all([this.redis.zrem(inFlightKey, frameId), this.redis.del(this.keys.frame(frameId))]).catch(() => {});
       throw err;

@@ -56,7 +56,7 @@ export async function start(ctx: ServiceContext): Promise<RunningIngest> {
     {
       settings,
       replicaId,
-      publisher: new FramePublisher(redis, keys, frames, { maxInFlight: settings.maxInFlight, frameTtlSeconds: config.frameTtlSeconds }),
+      publisher: new FramePublisher(redis, keys, frames, { maxInFlight: settings.maxInFlight, frameTtlSeconds: config.frameTtlSeconds, attempts: config.worker.frameAttempts }),
       events: new CameraEvents(new EventPublisher(redis, keys, webhooks), cameraEvents),
       status,
       metrics,
