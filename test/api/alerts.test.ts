@@ -125,6 +125,23 @@ describe('alert actions', () => {
     expect((await h.app.inject({ method: 'POST', url: `/v1/alerts/${alert.id}/resolve`, headers: h.auth() })).statusCode).toBe(409);
   });
 
+  it('an action is recomputed when the worker rewrites the alert between our read and our write (no lost update)', async () => {
+    const alert = await seedAlert(h.t, { cameraId: 'cam_race' });
+    let calls = 0;
+    const result = await h.deps.alerts.update(alert.id, (current) => {
+      calls++;
+      if (calls === 1) {
+        // The worker records one more frame. Sent on the repository's own connection, so it lands before our compare-and-set.
+        void h.deps.redis.set(h.t.keys.alert(alert.id), JSON.stringify({ ...current, frames: current.frames + 1 }));
+      }
+      return { ...current, status: 'acknowledged', acknowledgedBy: 'op' };
+    });
+    expect(calls).toBe(2);
+    expect(result!.after).toMatchObject({ status: 'acknowledged', frames: alert.frames + 1 });
+    const stored = JSON.parse((await h.t.redis.get(h.t.keys.alert(alert.id)))!) as AlertRecord;
+    expect(stored).toMatchObject({ status: 'acknowledged', frames: alert.frames + 1, acknowledgedBy: 'op' });
+  });
+
   it('an action on an unknown alert is a 404; a note over 1000 characters is a 400', async () => {
     expect((await h.app.inject({ method: 'POST', url: '/v1/alerts/alr_nope/ack', headers: h.auth() })).statusCode).toBe(404);
     const alert = await seedAlert(h.t, { cameraId: 'cam_note' });
