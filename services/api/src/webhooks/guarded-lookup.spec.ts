@@ -3,7 +3,7 @@ import { WebhookAllowList } from './address-guard.ts';
 import { guardedLookup, RefusedAddressError } from './guarded-lookup.ts';
 
 // 'localhost' resolves from the hosts file, so these run without a network.
-function lookup(allow: string[], all: boolean): Promise<{ err: Error | null; result: unknown }> {
+function lookup(allow: string[], all: boolean): Promise<{ err: Error | null; result: unknown[] }> {
   return new Promise((resolve) => {
     guardedLookup(new WebhookAllowList(allow))('localhost', { all, family: 0 }, (err: Error | null, ...result: unknown[]) => resolve({ err, result }));
   });
