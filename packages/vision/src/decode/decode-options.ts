@@ -9,4 +9,6 @@ export interface DecodeOptions {
   maxDetections?: number;
   /** Candidates kept before NMS, highest score first (default 30000, YOLOv5's max_nms). */
   maxCandidates?: number;
+  /** SSD: candidates kept per class before NMS (default 400, torchvision's topk_candidates). */
+  maxCandidatesPerClass?: number;
 }

@@ -61,3 +61,13 @@ describe('decodeSsdNms', () => {
     expect(() => decodeSsdNms(outs, cfg, [wideFrame])).toThrow(/post-NMS outputs disagree/);
   });
 });
+
+describe('decodeSsd candidate cap', () => {
+  it('keeps only the best maxCandidatesPerClass anchors of each class before NMS', () => {
+    // Five disjoint bottle boxes scored 0.5..0.9: a cap of 2 keeps the two best.
+    const boxes = Array.from({ length: 5 }, (_, i) => [i * 0.2, 0, i * 0.2 + 0.1, 0.1]).flat();
+    const scores = Array.from({ length: 5 }, (_, i) => [0.5 - i * 0.1, 0.5 + i * 0.1, 0]).flat();
+    const [dets] = decodeSsd([tensor('boxes', [1, 5, 4], boxes), tensor('scores', [1, 5, 3], scores)], config, [wideFrame], { maxCandidatesPerClass: 2 });
+    expect(dets!.map((d) => +d.score.toFixed(2))).toEqual([0.9, 0.8]);
+  });
+});

@@ -11,7 +11,8 @@ import { finish } from './yolov5.ts';
  * SSD exports with box decoding in the graph and no NMS: boxes [N, A, 4]
  * normalised x1y1x2y2 of the model input, scores [N, A, 1 + C] (softmax,
  * column 0 = background). Every class above the threshold is a candidate
- * (as torchvision's SSD post-processing does), then class-aware NMS.
+ * (as torchvision's SSD post-processing does; at most maxCandidatesPerClass
+ * per class), then class-aware NMS.
  */
 export function decodeSsd(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'classes' | 'thresholds'>, transforms: readonly FrameTransform[], opts: DecodeOptions = {}): Detection[][] {
   const boxesT = pickOutput(outputs, ['boxes'], 'SSD boxes', (t) => t.shape.at(-1) === 4);
@@ -28,18 +29,24 @@ export function decodeSsd(outputs: readonly InferTensor[], config: Pick<ModelCon
   const boxes = tensorToFloat32(boxesT);
   const scores = tensorToFloat32(scoresT);
   const threshold = opts.scoreThreshold ?? config.thresholds.score;
+  const perClass = opts.maxCandidatesPerClass ?? 400;
   const result: Detection[][] = [];
   for (let b = 0; b < n; b++) {
     const t = transforms[b]!;
     const candidates: NmsCandidate[] = [];
-    for (let a = 0; a < anchors; a++) {
-      const so = (b * anchors + a) * cols;
-      for (let c = 1; c < cols; c++) {
-        const score = scores[so + c]!;
-        if (!(score >= threshold)) continue;
+    for (let c = 1; c < cols; c++) {
+      // Anchors above the threshold for this class, best `perClass` of them: at low thresholds
+      // every anchor qualifies and NMS over all of them would dominate the frame's time.
+      let picked: number[] = [];
+      for (let a = 0; a < anchors; a++) if (scores[(b * anchors + a) * cols + c]! >= threshold) picked.push(a);
+      if (picked.length > perClass) {
+        picked.sort((x, y) => scores[(b * anchors + y) * cols + c]! - scores[(b * anchors + x) * cols + c]! || x - y);
+        picked = picked.slice(0, perClass);
+      }
+      for (const a of picked) {
         const bo = (b * anchors + a) * 4;
         const box = [boxes[bo]! * t.inputWidth, boxes[bo + 1]! * t.inputHeight, boxes[bo + 2]! * t.inputWidth, boxes[bo + 3]! * t.inputHeight];
-        candidates.push({ box, score, classId: c - 1 });
+        candidates.push({ box, score: scores[(b * anchors + a) * cols + c]!, classId: c - 1 });
       }
     }
     result.push(finish(candidates, config, t, opts));
