@@ -48,6 +48,18 @@ describe('preprocess', () => {
     expect(batch.transforms.map((t) => [t.frameWidth, t.padX, t.padY])).toEqual([[64, 0, 8], [20, 8, 0]]);
   });
 
+  it('accepts greyscale and RGBA frames as three-channel input', async () => {
+    const grey = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 90, g: 90, b: 90 } } }).greyscale().jpeg().toBuffer();
+    const rgba = await sharp({ create: { width: 32, height: 32, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } }).png().toBuffer();
+    for (const frame of [grey, rgba]) {
+      const { tensor } = await preprocess(frame, config);
+      expect(tensor.length).toBe(3 * 32 * 32 * 4);
+    }
+    const f = (await preprocess(grey, config)).tensor;
+    const v = new Float32Array(f.buffer, f.byteOffset, 3 * 1024);
+    expect(Math.abs(v[0 * 1024 + 500]! - v[2 * 1024 + 500]!)).toBeLessThan(1); // grey stays grey in every channel
+  });
+
   it('rejects corrupt frames with InvalidInputError so the job fails without retries', async () => {
     await expect(preprocess(Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01]), config)).rejects.toBeInstanceOf(InvalidInputError);
   });
