@@ -88,6 +88,7 @@ describe('POST /v1/detect with a valid image', () => {
     const { payload, headers } = multipart(png, 'image/png');
     const res = await h.app.inject({ method: 'POST', url: '/v1/detect?model=debris-ssd', headers: { ...h.auth(), ...headers }, payload });
     expect(res.statusCode, res.body).toBe(504);
+    expect(res.json().message).toBe('detection did not finish in time');
     const [job] = await h.deps.frameQueue.getJobs(['waiting']);
     expect(job).toBeDefined();
     expect(job!.id).toBe(job!.data.frameId);

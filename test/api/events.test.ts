@@ -127,6 +127,32 @@ describe('GET /v1/events (SSE over a real server)', () => {
   });
 });
 
+describe('stream limit', () => {
+  it('turns away streams past the per-process limit with a 503 and retry-after, and accepts again once one closes', async () => {
+    const deps = await createApiDeps({ config: h.t.config, logger: createLogger('silent'), redisUrl: h.t.redisUrl, s3Endpoint: h.t.s3Endpoint });
+    const small = await buildApp(deps, { maxEventStreams: 1 });
+    await small.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(small.server.address() as AddressInfo).port}/v1/events`;
+    try {
+      const first = await SseClient.connect(url, h.auth());
+      expect(first.response.statusCode).toBe(200);
+      const second = await SseClient.connect(url, h.auth());
+      expect(second.response.statusCode).toBe(503);
+      expect(second.response.headers['retry-after']).toBe('5');
+      expect(JSON.parse(await second.text()).message).toMatch(/too many live event streams/);
+      first.close();
+      await vi.waitFor(async () => {
+        const again = await SseClient.connect(url, h.auth());
+        again.close();
+        expect(again.response.statusCode).toBe(200);
+      }, { timeout: 5000, interval: 50 });
+    } finally {
+      await small.close();
+      await deps.close();
+    }
+  });
+});
+
 describe('the api service', () => {
   it('start() listens on a free port, serves the API and the dashboard, and stop() closes open SSE streams', async () => {
     const t = await createApiHarness({ WEBHOOK_NOTIFIER: 'true' });

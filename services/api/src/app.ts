@@ -20,8 +20,13 @@ import webhookRoutes from './routes/webhooks/index.ts';
 /** JSON bodies (camera configs, webhook subscriptions) are small; uploads have their own limit. */
 const JSON_BODY_LIMIT = 256 * 1024;
 
+export interface AppOptions {
+  /** Open SSE streams per process (each holds a Redis connection). */
+  maxEventStreams?: number;
+}
+
 /** Builds the API as a Fastify instance that never listens: server.ts listens, tests call inject(). */
-export async function buildApp(deps: ApiDeps): Promise<ApiApp> {
+export async function buildApp(deps: ApiDeps, opts: AppOptions = {}): Promise<ApiApp> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Fastify's own request lines log the full URL, which may hold an SSE access token; request-metrics logs a redacted line.
@@ -48,7 +53,7 @@ export async function buildApp(deps: ApiDeps): Promise<ApiApp> {
     async (v1) => {
       await v1.register(cameraRoutes);
       await v1.register(alertRoutes);
-      await v1.register(eventRoutes);
+      await v1.register(eventRoutes, { maxStreams: opts.maxEventStreams });
       await v1.register(webhookRoutes);
       await v1.register(detectRoutes);
       await v1.register(modelRoutes);

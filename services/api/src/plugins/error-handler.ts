@@ -4,13 +4,14 @@ import { HttpError } from '../http-error.ts';
 
 /**
  * One error shape for every failure. 4xx messages tell the client what to fix;
- * 5xx details stay in the log (with the request id) and never reach the client.
+ * unexpected 5xx details stay in the log (with the request id) and never reach the client.
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const statusCode = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (err instanceof HttpError) reply.headers(err.headers);
-    if (statusCode >= 500) {
+    // HttpError messages are written for clients (a 504 "detection did not finish in time"); anything else that is a 5xx is hidden.
+    if (statusCode >= 500 && !(err instanceof HttpError)) {
       request.log.error({ err, reqId: request.id }, 'request failed');
       return reply.status(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: `internal error (request ${request.id})` });
     }

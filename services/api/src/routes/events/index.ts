@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { gauge, type LiveEvent } from '@riverwatch/common';
-import { badRequest, notFound } from '../../http-error.ts';
+import { badRequest, HttpError, notFound } from '../../http-error.ts';
 import { securityHeaders } from '../../plugins/security-headers.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { EventsQuery } from '../../schemas/events.ts';
@@ -9,6 +9,8 @@ import { canSeeCamera } from '../../security/api-key.ts';
 /** XREAD blocks this long; a quiet stream then gets a comment line, which keeps proxies from closing it. */
 const HEARTBEAT_MS = 15_000;
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+/** Each stream holds a Redis connection of its own: past this many per process, new ones are turned away. */
+export const DEFAULT_MAX_STREAMS = 1000;
 
 const sseClients = gauge({ name: 'riverwatch_api_sse_clients', help: 'Open Server-Sent Events streams' });
 
@@ -18,7 +20,8 @@ const sseClients = gauge({ name: 'riverwatch_api_sse_clients', help: 'Open Serve
  * serves every event; the SSE id is the stream id, so Last-Event-ID resumes
  * exactly where the client left off.
  */
-const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const eventRoutes: FastifyPluginAsyncTypebox<{ maxStreams?: number }> = async (app, opts) => {
+  const maxStreams = opts.maxStreams ?? DEFAULT_MAX_STREAMS;
   const { events } = app.deps;
   const open = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -27,7 +30,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/events',
-    { config: { queryToken: true }, schema: { tags: ['events'], querystring: EventsQuery, response: errorResponses(400, 404) } },
+    { config: { queryToken: true }, schema: { tags: ['events'], querystring: EventsQuery, response: errorResponses(400, 404, 503) } },
     async (request, reply) => {
       const principal = request.principal!;
       const { camera, types } = request.query;
@@ -35,6 +38,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const header = request.headers['last-event-id'];
       const lastEventId = (Array.isArray(header) ? header[0] : header) || request.query.lastEventId;
       if (lastEventId && !STREAM_ID.test(lastEventId)) throw badRequest('Last-Event-ID must be an id this stream sent (like 1700000000000-0)');
+      if (open.size >= maxStreams) throw new HttpError(503, 'too many live event streams on this replica; retry shortly', { 'retry-after': '5' });
       const wanted = types ? new Set(types.split(',').filter(Boolean)) : null;
       const visible = (e: LiveEvent) =>
         (!camera || e.cameraId === camera) &&
