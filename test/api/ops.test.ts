@@ -53,6 +53,19 @@ describe('GET /v1/models', () => {
   });
 });
 
+describe('dashboard', () => {
+  it('serves the page, its script and its stylesheet without a key; the page loads only same-origin files', async () => {
+    const page = await h.app.inject({ url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('src="/dashboard.js"');
+    expect(page.body).not.toMatch(/<script>(?!<\/script>)/);
+    const js = await h.app.inject({ url: '/dashboard.js' });
+    expect(js.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(js.body).toContain("new EventSource(`/v1/events?access_token=");
+    expect((await h.app.inject({ url: '/dashboard.css' })).headers['content-type']).toMatch(/^text\/css/);
+  });
+});
+
 describe('probes', () => {
   it('/readyz is 200 when Redis, S3 and the inference target answer', async () => {
     const res = await h.app.inject({ url: '/readyz' });
