@@ -80,6 +80,22 @@ describe('riverwatch models import', () => {
     expect((JSON.parse(list.stdout) as { name: string }[]).map((m) => m.name)).toEqual(['half', 'odd', 'river-v5', 'ssd', 'water']);
   });
 
+  it('imports a TensorFlow-style post-NMS SSD (uint8 NHWC input, y-first boxes) and detects with it', async () => {
+    const res = await cli('models', 'import', fixture('tf-ssd-nms.onnx'), '--format', 'ssd-nms', '--name', 'tf-ssd', '--classes', 'background,bottle,bag', '--size', '64', '--repository', repo);
+    expect(res.stderr).toBe('');
+    const c = (await readConfig('tf-ssd')) as ModelConfig & { boxFormat?: string };
+    expect(c.input).toMatchObject({ name: 'input_tensor', dtype: 'UINT8', layout: 'NHWC', width: 64, height: 64, resize: 'stretch' });
+    expect(c.boxFormat).toBe('y1x1y2x2');
+    expect(c.outputs.map((o) => o.name)).toEqual(['detection_boxes', 'detection_scores', 'detection_classes', 'num_detections']);
+    const det = await cli('detect', '--model', join(repo, 'tf-ssd'), '--json', '--threads', '1', image);
+    const out = JSON.parse(det.stdout) as { images: { detections: { class: string; box: number[] }[] }[] };
+    // Stretch 128x64 -> 64x64; the 0.2 bottle is under the 0.3 threshold and the 4th row is past num_detections.
+    expect(out.images[0]!.detections.map((d) => [d.class, d.box])).toEqual([
+      ['bottle', [32, 16, 64, 32]],
+      ['bag', [0, 32, 16, 48]],
+    ]);
+  });
+
   describe('refuses bad models with a clear message and exit code 2, writing nothing', () => {
     const cases: [string, string[], RegExp][] = [
       ['no class names and no --classes', [fixture('yolov5-fp16-dynamic.onnx'), '--format', 'yolov5'], /no class names: the export has no `names` metadata \(it has 2 classes\); pass --classes/],

@@ -4,11 +4,11 @@ import type { FrameTransform } from '../preprocess/frame-transform.ts';
 import type { InferTensor } from '../tensor/infer-tensor.ts';
 import type { DecodeOptions } from './decode-options.ts';
 import { decodeSsd } from './ssd.ts';
-import { decodeSsdNms } from './ssd-nms.ts';
+import { decodeSsdNms, type BoxFormat } from './ssd-nms.ts';
 import { decodeYolov5 } from './yolov5.ts';
 
 /** A detector's outputs for a batch to detections per frame, in frame pixels, by the model's format. */
-export function decodeDetections(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'format' | 'classes' | 'thresholds'>, transforms: readonly FrameTransform[], opts: DecodeOptions = {}): Detection[][] {
+export function decodeDetections(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'format' | 'classes' | 'thresholds'> & { boxFormat?: BoxFormat }, transforms: readonly FrameTransform[], opts: DecodeOptions = {}): Detection[][] {
   switch (config.format) {
     case 'yolov5':
       return decodeYolov5(outputs, config, transforms, opts);

@@ -6,14 +6,18 @@ import type { DecodeOptions } from './decode-options.ts';
 import { nms, type NmsCandidate } from './nms.ts';
 import { pickOutput, withBatch } from './outputs.ts';
 
+/** Corner order of post-NMS boxes; TensorFlow's Object Detection API writes y first. */
+export type BoxFormat = 'x1y1x2y2' | 'y1x1y2x2';
+
 /**
  * SSD exports with NMS in the graph: boxes [N, K, 4] x1y1x2y2, labels [N, K],
  * scores [N, K] and optionally num_detections [N]. Boxes are read as normalised
  * when every coordinate is within [0, 1], else as input pixels. Labels index
  * config.classes; a label naming "background" (or out of range) is dropped, so
- * 1-based exports put "background" first in their class list.
+ * 1-based exports put "background" first in their class list. A config's
+ * optional `boxFormat: "y1x1y2x2"` reads TensorFlow-ordered boxes.
  */
-export function decodeSsdNms(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'classes' | 'thresholds'>, transforms: readonly FrameTransform[], opts: DecodeOptions = {}): Detection[][] {
+export function decodeSsdNms(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'classes' | 'thresholds'> & { boxFormat?: BoxFormat }, transforms: readonly FrameTransform[], opts: DecodeOptions = {}): Detection[][] {
   const boxesT = pickOutput(outputs, ['boxes', 'detection_boxes'], 'boxes');
   const scoresT = pickOutput(outputs, ['scores', 'detection_scores'], 'scores');
   const labelsT = pickOutput(outputs, ['labels', 'classes', 'detection_classes'], 'labels');
@@ -31,6 +35,7 @@ export function decodeSsdNms(outputs: readonly InferTensor[], config: Pick<Model
   const labels = tensorToFloat32(labelsT);
   const counts = numT ? tensorToFloat32(numT) : undefined;
   const threshold = opts.scoreThreshold ?? config.thresholds.score;
+  const yFirst = config.boxFormat === 'y1x1y2x2';
   const result: Detection[][] = [];
   for (let b = 0; b < n; b++) {
     const t = transforms[b]!;
@@ -46,7 +51,8 @@ export function decodeSsdNms(outputs: readonly InferTensor[], config: Pick<Model
       const name = config.classes[classId];
       if (!(score >= threshold) || name === undefined || name === 'background') continue;
       const o = (b * k + i) * 4;
-      candidates.push({ box: [boxes[o]! * sx, boxes[o + 1]! * sy, boxes[o + 2]! * sx, boxes[o + 3]! * sy], score, classId });
+      const [x1, y1, x2, y2] = yFirst ? [boxes[o + 1]!, boxes[o]!, boxes[o + 3]!, boxes[o + 2]!] : [boxes[o]!, boxes[o + 1]!, boxes[o + 2]!, boxes[o + 3]!];
+      candidates.push({ box: [x1 * sx, y1 * sy, x2 * sx, y2 * sy], score, classId });
     }
     // The graph already ran NMS; agnostic suppression across classes is the only extra step.
     const kept = opts.agnostic ? nms(candidates, { iouThreshold: opts.iouThreshold ?? config.thresholds.iou, agnostic: true, maxDetections: opts.maxDetections }) : candidates.sort((a, c) => c.score - a.score).slice(0, opts.maxDetections ?? 300);

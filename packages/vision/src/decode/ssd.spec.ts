@@ -56,6 +56,18 @@ describe('decodeSsdNms', () => {
     expect(decodeSsdNms(outs, cfg, [wideFrame])[0]).toEqual([]);
   });
 
+  it('reads TensorFlow Object Detection API outputs (y first, float classes) with boxFormat y1x1y2x2', () => {
+    const outs = [
+      tensor('detection_boxes', [1, 1, 4], [0.25, 0.5, 0.5, 0.75]), // ymin, xmin, ymax, xmax
+      tensor('detection_scores', [1, 1], [0.9]),
+      tensor('detection_classes', [1, 1], [2]),
+      tensor('num_detections', [1], [1]),
+    ];
+    const [dets] = decodeSsdNms(outs, { ...cfg, boxFormat: 'y1x1y2x2' }, [wideFrame]);
+    // x: 0.5 * 320 / 0.5 = 320 .. 480; y: (0.25 * 320 - 80) / 0.5 = 0 .. 160
+    expect(dets!.map((d) => [d.className, d.box])).toEqual([['bag', [320, 0, 480, 160]]]);
+  });
+
   it('says which outputs disagree', () => {
     const outs = [tensor('boxes', [1, 3, 4], []), tensor('scores', [1, 2], []), tensor('labels', [1, 3], [])];
     expect(() => decodeSsdNms(outs, cfg, [wideFrame])).toThrow(/post-NMS outputs disagree/);

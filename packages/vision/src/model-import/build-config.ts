@@ -2,6 +2,7 @@ import type { ModelConfig } from '@riverwatch/common';
 import { ModelFormatError } from '../errors.ts';
 import type { Dim, OnnxInspection, OnnxValueInfo } from './inspect-onnx.ts';
 import { parseClassNames } from './onnx-metadata.ts';
+import type { BoxFormat } from '../decode/ssd-nms.ts';
 
 export type ImportFormat = 'yolov5' | 'ssd' | 'ssd-nms' | 'segmentation';
 
@@ -45,7 +46,7 @@ function resolveClasses(opts: ImportOptions, x: OnnxInspection, expected: Dim, w
 const outputsOf = (list: OnnxValueInfo[]) => list.map((o) => ({ name: o.name, dtype: o.datatype, dims: o.shape.map((d) => d ?? -1) }));
 
 /** A complete config.json for an inspected ONNX file, or a ModelFormatError saying what does not fit. */
-export function buildModelConfig(x: OnnxInspection, opts: ImportOptions): ModelConfig {
+export function buildModelConfig(x: OnnxInspection, opts: ImportOptions): ModelConfig & { boxFormat?: BoxFormat } {
   const stride = Number(x.metadata.stride) > 0 ? Number(x.metadata.stride) : 32;
   const input = readInput(x, opts, stride);
   const unit = { scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] };
@@ -91,12 +92,24 @@ export function buildModelConfig(x: OnnxInspection, opts: ImportOptions): ModelC
       return { ...base, task: 'detect', format: 'ssd', outputs: outputsOf([boxes, scores]), classes, thresholds: { score: 0.3, iou: 0.45 } };
     }
     case 'ssd-nms': {
-      const want = ['boxes', 'scores', 'labels'];
+      // torchvision-style names, or TensorFlow Object Detection API names (boxes as ymin, xmin, ymax, xmax).
+      const tf = x.outputs.some((o) => o.name === 'detection_boxes');
+      const want = tf ? ['detection_boxes', 'detection_scores', 'detection_classes'] : ['boxes', 'scores', 'labels'];
       const outs = want.map((n) => x.outputs.find((o) => o.name === n));
-      if (outs.some((o) => !o)) throw new ModelFormatError(`unknown post-NMS SSD output layout: expected outputs boxes, scores and labels, got ${names}`);
+      if (outs.some((o) => !o)) throw new ModelFormatError(`unknown post-NMS SSD output layout: expected outputs boxes, scores and labels (or detection_boxes, detection_scores, detection_classes), got ${names}`);
+      const [boxes] = outs as OnnxValueInfo[];
+      if (boxes!.shape.at(-1) !== null && boxes!.shape.at(-1) !== 4) throw new ModelFormatError(`wrong dims: ${boxes!.name}${fmt(boxes!.shape)}; expected [batch, K, 4]`);
       const classes = resolveClasses(opts, x, null, 'model');
       const extra = x.outputs.filter((o) => o.name === 'num_detections');
-      return { ...base, task: 'detect', format: 'ssd-nms', outputs: outputsOf([...(outs as OnnxValueInfo[]), ...extra]), classes, thresholds: { score: 0.3, iou: 0.45 } };
+      return {
+        ...base,
+        task: 'detect',
+        format: 'ssd-nms',
+        outputs: outputsOf([...(outs as OnnxValueInfo[]), ...extra]),
+        classes,
+        thresholds: { score: 0.3, iou: 0.45 },
+        ...(tf ? { boxFormat: 'y1x1y2x2' } : {}),
+      };
     }
     case 'segmentation': {
       const out = x.outputs.find((o) => o.name === 'logits') ?? (x.outputs.length === 1 ? x.outputs[0] : undefined);
