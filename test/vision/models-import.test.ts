@@ -138,6 +138,14 @@ describe('riverwatch detect', () => {
     expect(res.stdout).toMatch(/frame\.jpg \(128x64\): 2 detections\n\s+bottle\s+0\.850\s+\[32, 16, 64, 32\]\n\s+bag\s+0\.600/);
   });
 
+  it('writes annotated JPEGs with --annotate', async () => {
+    const dir = join(repo, 'annotated');
+    const res = await cli('detect', '--model', fixture('ssd.onnx'), '--format', 'ssd', '--classes', 'bottle,bag', '--threads', '1', '--annotate', dir, image);
+    expect(res.code).toBe(0);
+    const meta = await sharp(join(dir, 'frame.jpg')).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 128, 64]);
+  });
+
   it('reports water share for a segmenter (the fixture calls bluish pixels water)', async () => {
     const res = await cli('detect', '--model', fixture('segmenter.onnx'), '--format', 'segmentation', '--json', '--threads', '1', image);
     expect(JSON.parse(res.stdout).images[0].waterShare).toBe(1);

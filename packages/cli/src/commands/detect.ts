@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@riverwatch/common';
-import { decodeFrame, openModel, waterShare, type ImportFormat } from '@riverwatch/vision';
+import { decodeFrame, drawAnnotatedSnapshot, openModel, waterShare, type ImportFormat } from '@riverwatch/vision';
 import type { CliCommand } from '../main.ts';
 import { parseList, parsePositive, parseThreshold, withVisionErrors } from '../vision-errors.ts';
 
@@ -18,6 +19,7 @@ class name, score and box (x1, y1, x2, y2 in image pixels) per detection.
   --iou X                 NMS IoU threshold (default: the model's)
   --agnostic              class-agnostic NMS
   --threads N             onnxruntime threads (default: all cores)
+  --annotate DIR          also write DIR/<image>.jpg with boxes (or the water mask) drawn
   --json                  print one JSON object`;
 
 export const command: CliCommand = {
@@ -38,6 +40,7 @@ export const command: CliCommand = {
         agnostic: { type: 'boolean', default: false },
         threads: { type: 'string' },
         json: { type: 'boolean', default: false },
+        annotate: { type: 'string' },
       },
     });
     if (!values.model) throw new ConfigError(`--model is required\n\n${usage}`);
@@ -50,6 +53,9 @@ export const command: CliCommand = {
         size: parsePositive('size', values.size),
         threads: parsePositive('threads', values.threads),
       });
+      const annotate = values.annotate;
+      if (annotate) await mkdir(annotate, { recursive: true });
+      const annotated = (path: string) => join(annotate!, `${basename(path, extname(path))}.jpg`);
       try {
         const images = [];
         for (const path of positionals) {
@@ -61,9 +67,11 @@ export const command: CliCommand = {
           });
           if (model.config.task === 'segment') {
             const [mask] = await model.segment([bytes]);
+            if (annotate) await writeFile(annotated(path), await drawAnnotatedSnapshot(bytes, [], { mask }));
             images.push({ path, width, height, waterShare: Math.round(waterShare(mask!) * 1e4) / 1e4 });
           } else {
             const [dets] = await model.detect([bytes], opts);
+            if (annotate) await writeFile(annotated(path), await drawAnnotatedSnapshot(bytes, dets!, { classNames: model.config.classes }));
             images.push({ path, width, height, detections: dets!.map((d) => ({ class: d.className, classId: d.classId, score: round(d.score, 4), box: d.box.map((v) => round(v, 1)) })) });
           }
         }
