@@ -12,6 +12,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { sessionOptions } from '@riverwatch/inference';
 import { InferenceClient, type TensorDatatype } from '@riverwatch/inference-client';
 import { closedLoop, summarize, type LoadStats } from './inference-load.ts';
 
@@ -48,7 +49,8 @@ const rounds = Number(args.rounds);
 const name = basename(modelDir);
 
 // The request: one sample of the model's input, random pixels.
-const probe = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, executionProviders: ['cpu'] });
+// Same session options as the server's sessions: same engine, same thread budget.
+const probe = await ort.InferenceSession.create(modelPath, { ...sessionOptions(threads), executionProviders: ['cpu'] });
 const meta = probe.inputMetadata[0];
 if (!meta.isTensor) throw new Error('first input is not a tensor');
 const shape = meta.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
@@ -76,11 +78,21 @@ for (const [dir, batching] of [
 const child = await startServer(repo);
 const client = new InferenceClient([`127.0.0.1:${child.port}`], { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024 });
 
-type Scenario = { key: string; run: () => Promise<unknown> };
+// The in-process baseline runs one session.run at a time, as the server does per instance:
+// concurrent run() calls on one session oversubscribe the cores (see 'in-process-concurrent').
+let chain: Promise<unknown> = Promise.resolve();
+const serialRun = () => {
+  const next = chain.then(() => probe.run(inProcessFeeds));
+  chain = next.catch(() => {});
+  return next;
+};
+
+type Scenario = { key: string; run: () => Promise<unknown>; served?: string };
 const scenarios: Scenario[] = [
-  { key: 'in-process', run: () => probe.run(inProcessFeeds) },
-  { key: 'served', run: () => client.infer(unbatchedName, [{ name: meta.name, datatype, shape, data }]) },
-  { key: 'served-batched', run: () => client.infer(batchedName, [{ name: meta.name, datatype, shape, data }]) },
+  { key: 'in-process', run: serialRun },
+  { key: 'in-process-concurrent', run: () => probe.run(inProcessFeeds) },
+  { key: 'served', run: () => client.infer(unbatchedName, [{ name: meta.name, datatype, shape, data }]), served: unbatchedName },
+  { key: 'served-batched', run: () => client.infer(batchedName, [{ name: meta.name, datatype, shape, data }]), served: batchedName },
 ];
 const concurrencies = [1, 8];
 
@@ -88,22 +100,45 @@ try {
   for (const s of scenarios) for (let i = 0; i < 5; i++) await s.run(); // warm-up: first runs allocate
   const latencies = new Map<string, number[]>();
   const elapsed = new Map<string, number>();
+  const server = new Map<string, { computeS: number; runs: number; queueS: number; requests: number }>();
   for (let r = 0; r < rounds; r++) {
     for (const c of concurrencies) {
       for (const s of scenarios) {
         const id = `${s.key}@${c}`;
+        const before = s.served ? await serverTimes(s.served) : undefined;
         const t0 = performance.now();
         const l = await closedLoop(s.run, c, seconds);
         elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
+        if (s.served && before) {
+          const after = await serverTimes(s.served);
+          const acc = server.get(id) ?? { computeS: 0, runs: 0, queueS: 0, requests: 0 };
+          server.set(id, {
+            computeS: acc.computeS + after.computeS - before.computeS,
+            runs: acc.runs + after.runs - before.runs,
+            queueS: acc.queueS + after.queueS - before.queueS,
+            requests: acc.requests + after.requests - before.requests,
+          });
+        }
         latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
         log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
       }
     }
   }
-  const results: Record<string, Record<string, LoadStats>> = {};
+  type Row = LoadStats & { serverComputeMsPerRun?: number; serverQueueMs?: number; meanBatch?: number };
+  const results: Record<string, Record<string, Row>> = {};
   for (const s of scenarios) {
     results[s.key] = {};
-    for (const c of concurrencies) results[s.key][`c${c}`] = summarize(latencies.get(`${s.key}@${c}`)!, elapsed.get(`${s.key}@${c}`)!);
+    for (const c of concurrencies) {
+      const id = `${s.key}@${c}`;
+      const row: Row = summarize(latencies.get(id)!, elapsed.get(id)!);
+      const srv = server.get(id);
+      if (srv && srv.runs) {
+        row.serverComputeMsPerRun = Math.round((srv.computeS / srv.runs) * 100000) / 100;
+        row.serverQueueMs = Math.round((srv.queueS / srv.requests) * 100000) / 100;
+        row.meanBatch = Math.round((srv.requests / srv.runs) * 100) / 100;
+      }
+      results[s.key][`c${c}`] = row;
+    }
   }
   const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
   const ratios = {
@@ -140,11 +175,14 @@ try {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     console.log(`model ${name} v${version} input ${datatype}[${shape.join(',')}], ${threads} intra-op threads, ${report.cores} cores (${report.cpu})`);
-    console.log('scenario          conc  req/s     p50 ms   p95 ms   p99 ms');
+    console.log('scenario               conc    req/s   p50 ms   p95 ms   p99 ms   server: compute ms/run  queue ms  batch');
     for (const s of scenarios) {
       for (const c of concurrencies) {
         const x = results[s.key][`c${c}`];
-        console.log(`${s.key.padEnd(17)} ${String(c).padStart(4)}  ${x.throughput.toFixed(2).padStart(7)}  ${x.p50.toFixed(2).padStart(7)}  ${x.p95.toFixed(2).padStart(7)}  ${x.p99.toFixed(2).padStart(7)}`);
+        const f = (n: number | undefined, w = 8) => (n === undefined ? '' : n.toFixed(2)).padStart(w);
+        console.log(
+          `${s.key.padEnd(22)} ${String(c).padStart(4)} ${f(x.throughput)} ${f(x.p50)} ${f(x.p95)} ${f(x.p99)}   ${f(x.serverComputeMsPerRun, 21)} ${f(x.serverQueueMs, 9)} ${f(x.meanBatch, 6)}`,
+        );
       }
     }
     for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v}`);
@@ -157,27 +195,43 @@ try {
   rmSync(repo, { recursive: true, force: true });
 }
 
-async function startServer(repository: string): Promise<{ port: number; stop(): Promise<void> }> {
+async function startServer(repository: string): Promise<{ port: number; metricsPort: number; stop(): Promise<void> }> {
   const proc: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bench/inference-server-child.ts')], {
     env: { ...process.env, MODEL_REPOSITORY: repository, INFERENCE_PROVIDERS: 'cpu', BENCH_INTRA_OP_THREADS: String(threads) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolvePort, reject) => {
+  const { grpcPort: port, metricsPort } = await new Promise<{ grpcPort: number; metricsPort: number }>((resolvePort, reject) => {
     let buf = '';
     proc.stdout!.on('data', (chunk: Buffer) => {
       buf += chunk.toString();
       const line = buf.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolvePort((JSON.parse(line) as { grpcPort: number }).grpcPort);
+      if (line) resolvePort(JSON.parse(line) as { grpcPort: number; metricsPort: number });
     });
     proc.once('exit', (code) => reject(new Error(`inference server exited with ${code}`)));
   });
   return {
     port,
+    metricsPort,
     stop: () =>
       new Promise<void>((done) => {
         proc.once('exit', () => done());
         proc.kill('SIGTERM');
       }),
+  };
+}
+
+/** Server-side totals for one model from its Prometheus text. */
+async function serverTimes(model: string): Promise<{ computeS: number; runs: number; queueS: number; requests: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`)).text();
+  const value = (series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series}{model="${model}"}`));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  };
+  return {
+    computeS: value('riverwatch_inference_compute_seconds_sum'),
+    runs: value('riverwatch_inference_compute_seconds_count'),
+    queueS: value('riverwatch_inference_queue_seconds_sum'),
+    requests: value('riverwatch_inference_queue_seconds_count'),
   };
 }
 

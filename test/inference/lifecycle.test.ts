@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
 import { InferenceError } from '@riverwatch/inference-client';
 import { describe, expect, it } from 'vitest';
-import { images, startHarness } from './support.ts';
+import { images, metricValue, scrape, startHarness } from './support.ts';
 
 function healthClient(target: string) {
   const Health = loadHealthProto().grpc.health.v1.Health;
@@ -29,6 +29,11 @@ function repositoryClient(target: string) {
 
 const detectorCall = (h: Awaited<ReturnType<typeof startHarness>>, version?: string) =>
   h.client.infer('tiny-detector', [{ name: 'images', datatype: 'FP32', shape: [1, 3, 32, 32], data: images(1) }], { version });
+
+/** Batches the slow model has started (the batch-size histogram counts at dispatch). */
+async function slowRuns(metricsPort: number): Promise<number> {
+  return metricValue(await scrape(metricsPort), 'riverwatch_inference_batch_size_count', { model: 'slow' });
+}
 
 /** Polls until check() holds; fails the test with `what` after 15 s. */
 async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
@@ -59,9 +64,10 @@ describe('health', () => {
       watch.on('error', () => {});
       await eventually('the watch saw SERVING', async () => seen.includes('SERVING'));
 
+      const runsBefore = await slowRuns(h.server.metricsPort);
       const inFlight = h.client.infer('slow', [{ name: 'x', datatype: 'FP32', shape: [1, 256], data: Buffer.alloc(1024) }]);
-      await new Promise((r) => setTimeout(r, 10));
-      const stopping = h.stop();
+      await eventually('the slow request reached the model', async () => (await slowRuns(h.server.metricsPort)) > runsBefore);
+      const stopping = h.server.stop();
       await eventually('the watch saw NOT_SERVING', async () => seen.includes('NOT_SERVING'));
       expect(seen).toEqual(['SERVING', 'NOT_SERVING']);
       const res = await inFlight;
@@ -70,6 +76,7 @@ describe('health', () => {
       expect(await h.client.serverReady(), 'a stopped server is not ready').toBe(false);
     } finally {
       health.close();
+      await h.stop();
     }
   });
 });
@@ -81,8 +88,9 @@ describe('model repository', () => {
     try {
       expect(await repo.modelReady('tiny-detector')).toBe(true);
       // A request already running on the model finishes even though the model is unloaded under it.
+      const runsBefore = await slowRuns(h.server.metricsPort);
       const inFlight = h.client.infer('slow', [{ name: 'x', datatype: 'FP32', shape: [1, 256], data: Buffer.alloc(1024) }]);
-      await new Promise((r) => setTimeout(r, 10));
+      await eventually('the slow request reached the model', async () => (await slowRuns(h.server.metricsPort)) > runsBefore);
       expect(await repo.unload('slow')).toBeNull();
       expect((await inFlight).outputs[0].shape).toEqual([1, 256]);
 

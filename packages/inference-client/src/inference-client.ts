@@ -61,6 +61,8 @@ export class InferenceClient {
         new Service(target, grpc.credentials.createInsecure(), {
           'grpc.max_receive_message_length': maxBytes,
           'grpc.max_send_message_length': maxBytes,
+          // Detector outputs run to hundreds of KiB: HTTP/2's default 64 KiB window would stall each answer.
+          'grpc-node.flow_control_window': Math.min(maxBytes, 64 * 1024 * 1024),
           'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
         }),
     );
@@ -145,10 +147,15 @@ export class InferenceClient {
 
   private once<Req, Res>(fn: Unary<Req, Res>, req: Req, deadline: number): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      fn(req, new grpc.Metadata(), { deadline }, (err, res) => {
-        if (err) reject(new InferenceError(err.code, err.details || err.message));
-        else resolve(res!);
-      });
+      try {
+        fn(req, new grpc.Metadata(), { deadline }, (err, res) => {
+          if (err) reject(new InferenceError(err.code, err.details || err.message));
+          else resolve(res!);
+        });
+      } catch (err) {
+        // grpc-js throws synchronously on a closed channel.
+        reject(new InferenceError(status.CANCELLED, `inference client: ${(err as Error).message}`));
+      }
     });
   }
 }

@@ -2,6 +2,7 @@ import type { ServiceContext } from '@riverwatch/common';
 import { startInferenceServer, type RunningInference } from './inference-server.ts';
 
 export { startInferenceServer, type InferenceServerOptions, type RunningInference } from './inference-server.ts';
+export { sessionOptions } from './session-options.ts';
 
 /** The inference service: KServe v2 gRPC over onnxruntime sessions in worker threads. */
 export async function start(ctx: ServiceContext): Promise<RunningInference> {

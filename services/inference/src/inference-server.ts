@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { OpsServer, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
 import { HealthService } from './health-service.ts';
+import { widenReceiveWindow, widenSessionWindows } from './http2-window.ts';
 import { inferenceHandlers } from './inference-handlers.ts';
 import { ModelManager } from './model-manager.ts';
 import { ModelRepository } from './model-repository.ts';
@@ -39,6 +40,9 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
     'grpc.max_receive_message_length': cfg.maxMessageBytes,
     'grpc.max_send_message_length': cfg.maxMessageBytes,
   });
+  // Room for one whole large request in flight (capped: the window is a 31-bit number).
+  const windowBytes = Math.min(cfg.maxMessageBytes, 64 * 1024 * 1024);
+  if (!widenReceiveWindow(server, windowBytes)) logger.warn('grpc-js internals changed: HTTP/2 receive window left at its default');
   server.addService(loadInferenceProto().inference.GRPCInferenceService.service, inferenceHandlers(manager, state, logger));
   server.addService(loadHealthProto().grpc.health.v1.Health.service, health.handlers());
 
@@ -50,6 +54,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
         err ? reject(err) : resolve(port),
       ),
     );
+    widenSessionWindows(server, windowBytes);
     ops = await OpsServer.start(cfg.metricsPort, async () => ({ models: state.ready() }));
     health.set('SERVING');
     manager.startPolling(opts.pollIntervalMs ?? 1000);

@@ -69,10 +69,19 @@ export class ModelInstance {
     const msg: ToWorker = { kind: 'run', id, feeds, outputs };
     return new Promise<InstanceResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(
-        msg,
-        Object.values(feeds).map((f) => f.data),
-      );
+      const buffers = [...new Set(Object.values(feeds).map((f) => f.data))];
+      try {
+        this.worker.postMessage(msg, buffers);
+      } catch {
+        // A buffer Node will not let go of (DataCloneError): send copies instead.
+        for (const f of Object.values(msg.feeds)) {
+          const start = f.byteOffset ?? 0;
+          f.data = f.data.slice(start, start + (f.byteLength ?? f.data.byteLength));
+          f.byteOffset = undefined;
+          f.byteLength = undefined;
+        }
+        this.worker.postMessage(msg, Object.values(msg.feeds).map((f) => f.data));
+      }
     });
   }
 

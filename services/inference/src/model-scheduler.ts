@@ -8,6 +8,17 @@ import type { WireTensor } from './session-protocol.ts';
 import type { OutputTensor, RequestTensor } from './tensor-codec.ts';
 import { status } from '@grpc/grpc-js';
 
+/**
+ * grpc-js hands each message over in a freshly concatenated Buffer; a large one
+ * has its own ArrayBuffer (small ones share Node's pool and are never moved).
+ * The request's other fields are decoded into JS values by then, so moving the
+ * buffer to the session thread takes nothing the handler still needs.
+ */
+const ZERO_COPY_MIN_BYTES = 256 * 1024;
+function ownsLargeBuffer(data: Buffer): boolean {
+  return data.buffer instanceof ArrayBuffer && data.buffer.byteLength >= ZERO_COPY_MIN_BYTES && data.byteLength >= data.buffer.byteLength / 2;
+}
+
 /** A validated request waiting for an instance. */
 export interface QueuedRequest {
   /** In the model's input order. */
@@ -181,6 +192,17 @@ export class ModelScheduler {
     const feeds: Record<string, WireTensor> = {};
     const first = batch[0];
     first.inputs.forEach((input, idx) => {
+      if (batch.length === 1 && ownsLargeBuffer(input.data)) {
+        // Zero copy on the event loop: the whole request buffer moves to the session thread.
+        feeds[input.name] = {
+          type: ortTypeOf(input.datatype),
+          dims: input.shape,
+          data: input.data.buffer as ArrayBuffer,
+          byteOffset: input.data.byteOffset,
+          byteLength: input.data.byteLength,
+        };
+        return;
+      }
       const bytes = batch.reduce((n, r) => n + r.inputs[idx].data.byteLength, 0);
       // A fresh ArrayBuffer (never Node's shared pool): it is transferred to the worker.
       const data = new ArrayBuffer(bytes);

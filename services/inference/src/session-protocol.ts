@@ -21,6 +21,9 @@ export interface WireTensor {
   type: OrtType;
   dims: number[];
   data: ArrayBuffer;
+  /** The tensor's bytes within `data` when it is a larger buffer (a whole gRPC message). */
+  byteOffset?: number;
+  byteLength?: number;
 }
 
 export type ToWorker = { kind: 'run'; id: number; feeds: Record<string, WireTensor>; outputs: string[] };

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { sessionOptions } from './session-options.ts';
 import type { FromWorker, SessionWorkerData, TensorSpec, ToWorker, WireTensor } from './session-protocol.ts';
 
 const config = (workerData as { data: SessionWorkerData }).data;
@@ -36,17 +37,11 @@ function specs(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[
 }
 
 async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; fallback?: string }> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
-  if (config.intraOpThreads > 0) options.intraOpNumThreads = config.intraOpThreads;
+  const options = sessionOptions(config.intraOpThreads);
   const wantsCuda = config.providers.includes('cuda');
   if (wantsCuda) {
     try {
-      const session = await ort.InferenceSession.create(config.modelPath, {
-        ...options,
-        executionProviders: ['cuda', 'cpu'],
-        // onnxruntime would print its own error for a missing CUDA library; we log one line instead.
-        logSeverityLevel: 4,
-      });
+      const session = await ort.InferenceSession.create(config.modelPath, { ...options, executionProviders: ['cuda', 'cpu'] });
       return { session, provider: 'cuda' };
     } catch (err) {
       const reason = (err as Error).message.split('\n')[0].slice(0, 300);
@@ -60,7 +55,12 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
 
 function toOrt(t: WireTensor): ort.Tensor {
   const Arr = ARRAYS[t.type];
-  const view = new Arr(t.data, 0, t.data.byteLength / Arr.BYTES_PER_ELEMENT);
+  const offset = t.byteOffset ?? 0;
+  const length = t.byteLength ?? t.data.byteLength;
+  // Typed arrays need aligned offsets; bytes inside a protobuf message rarely are, so copy here, off the event loop.
+  const aligned = offset % Arr.BYTES_PER_ELEMENT === 0;
+  const buffer = aligned ? t.data : t.data.slice(offset, offset + length);
+  const view = new Arr(buffer, aligned ? offset : 0, length / Arr.BYTES_PER_ELEMENT);
   return new ort.Tensor(t.type, view as never, t.dims);
 }
 
