@@ -1,5 +1,5 @@
 /**
- * npm run bench:inference [-- --json] [--model DIR] [--seconds N] [--rounds N] [--threads N]
+ * npm run bench:inference [-- --json] [--model DIR] [--seconds N] [--rounds N] [--threads N] [--provider cpu|cuda]
  *
  * One model, one thread budget, side by side in one run: onnxruntime in this
  * process versus the same model through the gRPC inference server (a child
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: String(availableParallelism()) },
     'queue-delay-ms': { type: 'string' },
+    provider: { type: 'string', default: 'cpu' },
   },
 });
 const log = (msg: string) => process.stderr.write(msg + '\n');
@@ -50,7 +51,9 @@ const name = basename(modelDir);
 
 // The request: one sample of the model's input, random pixels.
 // Same session options as the server's sessions: same engine, same thread budget.
-const probe = await ort.InferenceSession.create(modelPath, { ...sessionOptions(threads), executionProviders: ['cpu'] });
+if (args.provider !== 'cpu' && args.provider !== 'cuda') throw new Error('--provider must be cpu or cuda');
+const providers = args.provider === 'cuda' ? ['cuda'] : ['cpu'];
+const probe = await ort.InferenceSession.create(modelPath, { ...sessionOptions(threads), executionProviders: providers });
 const meta = probe.inputMetadata[0];
 if (!meta.isTensor) throw new Error('first input is not a tensor');
 const shape = meta.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
@@ -101,14 +104,17 @@ try {
   const latencies = new Map<string, number[]>();
   const elapsed = new Map<string, number>();
   const server = new Map<string, { computeS: number; runs: number; queueS: number; requests: number }>();
+  const cpu = new Map<string, number>();
   for (let r = 0; r < rounds; r++) {
     for (const c of concurrencies) {
       for (const s of scenarios) {
         const id = `${s.key}@${c}`;
         const before = s.served ? await serverTimes(s.served) : undefined;
+        const cpu0 = cpuMs();
         const t0 = performance.now();
         const l = await closedLoop(s.run, c, seconds);
         elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
+        cpu.set(id, (cpu.get(id) ?? 0) + cpuMs() - cpu0);
         if (s.served && before) {
           const after = await serverTimes(s.served);
           const acc = server.get(id) ?? { computeS: 0, runs: 0, queueS: 0, requests: 0 };
@@ -124,13 +130,14 @@ try {
       }
     }
   }
-  type Row = LoadStats & { serverComputeMsPerRun?: number; serverQueueMs?: number; meanBatch?: number };
+  type Row = LoadStats & { cpuMsPerRequest: number; serverComputeMsPerRun?: number; serverQueueMs?: number; meanBatch?: number };
   const results: Record<string, Record<string, Row>> = {};
   for (const s of scenarios) {
     results[s.key] = {};
     for (const c of concurrencies) {
       const id = `${s.key}@${c}`;
-      const row: Row = summarize(latencies.get(id)!, elapsed.get(id)!);
+      const stats = summarize(latencies.get(id)!, elapsed.get(id)!);
+      const row: Row = { ...stats, cpuMsPerRequest: Math.round((cpu.get(id)! / stats.requests) * 100) / 100 };
       const srv = server.get(id);
       if (srv && srv.runs) {
         row.serverComputeMsPerRun = Math.round((srv.computeS / srv.runs) * 100000) / 100;
@@ -147,6 +154,9 @@ try {
     servedP50OverheadC1: ratio(results.served.c1.p50 - results['in-process'].c1.p50, results['in-process'].c1.p50),
     batchedVsUnbatchedThroughputC8: ratio(results['served-batched'].c8.throughput, results.served.c8.throughput),
     batchedVsUnbatchedP95C8: ratio(results['served-batched'].c8.p95, results.served.c8.p95),
+    // CPU time (client + server processes) per request vs in-process: what throughput a dedicated machine could reach.
+    inProcessVsServedCpuC8: ratio(results['in-process'].c8.cpuMsPerRequest, results.served.c8.cpuMsPerRequest),
+    inProcessVsBatchedCpuC8: ratio(results['in-process'].c8.cpuMsPerRequest, results['served-batched'].c8.cpuMsPerRequest),
   };
   const targets = {
     'served/in-process throughput at c8 >= 0.90': ratios.servedVsInProcessThroughputC8 >= 0.9,
@@ -158,7 +168,7 @@ try {
     model: name,
     version,
     input: { name: meta.name, datatype, shape },
-    provider: 'cpu',
+    provider: args.provider,
     threads,
     cores: availableParallelism(),
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -175,13 +185,13 @@ try {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     console.log(`model ${name} v${version} input ${datatype}[${shape.join(',')}], ${threads} intra-op threads, ${report.cores} cores (${report.cpu})`);
-    console.log('scenario               conc    req/s   p50 ms   p95 ms   p99 ms   server: compute ms/run  queue ms  batch');
+    console.log('scenario               conc    req/s   p50 ms   p95 ms   p99 ms  cpu ms/req   server: compute ms/run  queue ms  batch');
     for (const s of scenarios) {
       for (const c of concurrencies) {
         const x = results[s.key][`c${c}`];
         const f = (n: number | undefined, w = 8) => (n === undefined ? '' : n.toFixed(2)).padStart(w);
         console.log(
-          `${s.key.padEnd(22)} ${String(c).padStart(4)} ${f(x.throughput)} ${f(x.p50)} ${f(x.p95)} ${f(x.p99)}   ${f(x.serverComputeMsPerRun, 21)} ${f(x.serverQueueMs, 9)} ${f(x.meanBatch, 6)}`,
+          `${s.key.padEnd(22)} ${String(c).padStart(4)} ${f(x.throughput)} ${f(x.p50)} ${f(x.p95)} ${f(x.p99)} ${f(x.cpuMsPerRequest, 11)}   ${f(x.serverComputeMsPerRun, 21)} ${f(x.serverQueueMs, 9)} ${f(x.meanBatch, 6)}`,
         );
       }
     }
@@ -195,9 +205,16 @@ try {
   rmSync(repo, { recursive: true, force: true });
 }
 
-async function startServer(repository: string): Promise<{ port: number; metricsPort: number; stop(): Promise<void> }> {
-  const proc: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bench/inference-server-child.ts')], {
-    env: { ...process.env, MODEL_REPOSITORY: repository, INFERENCE_PROVIDERS: 'cpu', BENCH_INTRA_OP_THREADS: String(threads) },
+async function startServer(repository: string): Promise<{ port: number; metricsPort: number; pid: number; stop(): Promise<void> }> {
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/inference-server-child.ts')], {
+    env: {
+      ...process.env,
+      MODEL_REPOSITORY: repository,
+      INFERENCE_PROVIDERS: args.provider,
+      // A CUDA benchmark that silently ran on CPU would be a lie: fail instead.
+      INFERENCE_REQUIRE_GPU: String(args.provider === 'cuda'),
+      BENCH_INTRA_OP_THREADS: String(threads),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const { grpcPort: port, metricsPort } = await new Promise<{ grpcPort: number; metricsPort: number }>((resolvePort, reject) => {
@@ -212,12 +229,26 @@ async function startServer(repository: string): Promise<{ port: number; metricsP
   return {
     port,
     metricsPort,
+    pid: proc.pid!,
     stop: () =>
       new Promise<void>((done) => {
         proc.once('exit', () => done());
         proc.kill('SIGTERM');
       }),
   };
+}
+
+/** CPU time of this process and the server process, in ms (Linux /proc; the server counts 0 elsewhere). */
+function cpuMs(): number {
+  const own = process.cpuUsage();
+  let server = 0;
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    server = (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (CLK_TCK = 100 on Linux)
+  } catch {
+    // not Linux
+  }
+  return (own.user + own.system) / 1000 + server;
 }
 
 /** Server-side totals for one model from its Prometheus text. */
