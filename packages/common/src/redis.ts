@@ -12,7 +12,10 @@ export function createRedis(url: string, kind: 'blocking' | 'command' = 'command
     kind === 'blocking'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
       : { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 5000 };
-  return new Redis(url, { lazyConnect: false, ...options, ...extra });
+  const client = new Redis(url, { lazyConnect: false, ...options, ...extra });
+  // ioredis reconnects by itself; without a listener every failed attempt is printed as "Unhandled error event".
+  client.on('error', () => {});
+  return client;
 }
 
 /** Resolves once Redis answers PING; rejects with a clear message within timeoutMs. */

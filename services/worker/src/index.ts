@@ -73,8 +73,10 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   });
   frames.on('error', (err) => logger.error({ err }, 'frames worker error'));
 
+  const cameraEventsConnection = blocking.duplicate();
+  cameraEventsConnection.on('error', () => {});
   const cameraEvents = new Worker<CameraEventJob>(QueueName.cameraEvents, (job) => handleCameraEvent(job.data, alerts, logger), {
-    connection: blocking.duplicate(),
+    connection: cameraEventsConnection,
     prefix: keys.queuePrefix,
     concurrency: 1,
   });
@@ -102,8 +104,8 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
       inference.close();
       await vision.close();
       await ops.close();
-      redis.disconnect();
-      blocking.disconnect();
+      // BullMQ leaves connections it was given open; they are ours to close.
+      for (const c of [redis, blocking, cameraEventsConnection]) c.disconnect();
     },
   };
 }
