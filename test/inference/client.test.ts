@@ -41,6 +41,15 @@ describe('InferenceClient', () => {
     }
   });
 
+  it('accepts a dns:/// target (a Kubernetes headless service) and balances its addresses itself', async () => {
+    const client = new InferenceClient([`dns:///localhost:${b.server.grpcPort}`]);
+    try {
+      expect((await client.infer('tiny-detector', input)).modelVersion).toBe('2');
+    } finally {
+      client.close();
+    }
+  });
+
   it('retries UNAVAILABLE on the next target', async () => {
     const client = new InferenceClient([`127.0.0.1:${deadPort}`, b.target], { retries: 1 });
     try {

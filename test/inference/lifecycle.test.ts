@@ -30,6 +30,18 @@ function repositoryClient(target: string) {
 const detectorCall = (h: Awaited<ReturnType<typeof startHarness>>, version?: string) =>
   h.client.infer('tiny-detector', [{ name: 'images', datatype: 'FP32', shape: [1, 3, 32, 32], data: images(1) }], { version });
 
+/** A pino logger whose JSON lines the test can read. */
+function capturingLogger() {
+  const lines: { level: number; msg: string; model?: string }[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string; model?: string });
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
 /** Batches the slow model has started (the batch-size histogram counts at dispatch). */
 async function slowRuns(metricsPort: number): Promise<number> {
   return metricValue(await scrape(metricsPort), 'riverwatch_inference_batch_size_count', { model: 'slow' });
@@ -160,17 +172,53 @@ describe('model repository', () => {
   });
 });
 
-describe('execution providers', () => {
-  function capturingLogger() {
-    const lines: { level: number; msg: string }[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
-        done();
+describe('broken repository files', () => {
+  it('a model whose files are broken is skipped at start-up, and a broken reload keeps the old version serving', async () => {
+    const { writeFileSync, mkdirSync, cpSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { logger, lines } = capturingLogger();
+    const h = await startHarness({
+      models: ['tiny-detector', 'no-batch'],
+      pollIntervalMs: 100,
+      logger,
+      prepare: (repo) => {
+        mkdirSync(join(repo, 'bad-json/1'), { recursive: true });
+        cpSync(join(repo, 'no-batch/1/model.onnx'), join(repo, 'bad-json/1/model.onnx'));
+        writeFileSync(join(repo, 'bad-json/config.json'), '{ not json');
+        mkdirSync(join(repo, 'bad-onnx/1'), { recursive: true });
+        writeFileSync(join(repo, 'bad-onnx/config.json'), '{"maxBatchSize": 0}');
+        writeFileSync(join(repo, 'bad-onnx/1/model.onnx'), 'this is not a protobuf');
       },
     });
-    return { logger: pino({ level: 'info' }, stream), lines };
-  }
+    try {
+      const failedAtStart = lines.filter((l) => l.msg === 'model failed to load').map((l) => l.model);
+      expect(failedAtStart.sort()).toEqual(['bad-json', 'bad-onnx']);
+      for (const name of ['bad-json', 'bad-onnx']) {
+        const e = await h.client.modelMetadata(name).catch((x: InferenceError) => x);
+        expect((e as InferenceError).code, `${name} must not be served`).toBe(status.NOT_FOUND);
+      }
+      const repo = repositoryClient(h.target);
+      try {
+        expect((await repo.load('bad-json'))?.details).toMatch(/config.json is not valid JSON/);
+      } finally {
+        repo.close();
+      }
+
+      const before = (await detectorCall(h, '1')).outputs[0].data;
+      writeFileSync(join(h.repository, 'tiny-detector/1/model.onnx'), 'truncated');
+      await eventually('the poller tried and failed to reload tiny-detector', async () =>
+        lines.some((l) => l.model === 'tiny-detector' && /reload failed/.test(l.msg)),
+      );
+      // Version 1 still answers, with its old weights; the other models are untouched.
+      expect((await detectorCall(h, '1')).outputs[0].data.equals(before)).toBe(true);
+      expect((await h.client.modelMetadata('no-batch')).name).toBe('no-batch');
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('execution providers', () => {
 
   it('falls back from CUDA to CPU with one log line when no GPU is present', async () => {
     const { logger, lines } = capturingLogger();

@@ -20,12 +20,13 @@ export interface InferenceHarness {
  * (so tests may change files), and a real client pointed at it.
  */
 export async function startHarness(
-  opts: InferenceServerOptions & { env?: Record<string, string>; models?: string[]; logger?: Logger } = {},
+  opts: InferenceServerOptions & { env?: Record<string, string>; models?: string[]; logger?: Logger; prepare?: (repository: string) => void } = {},
 ): Promise<InferenceHarness> {
   const repository = mkdtempSync(join(tmpdir(), 'rw-models-'));
   for (const m of opts.models ?? ['tiny-detector', 'tiny-detector-fp16', 'no-batch', 'int-inputs', 'slow']) {
     cpSync(join(FIXTURE_MODELS, m), join(repository, m), { recursive: true });
   }
+  opts.prepare?.(repository);
   const config = loadConfig({
     MODEL_REPOSITORY: repository,
     GRPC_PORT: '0',
