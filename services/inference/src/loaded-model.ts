@@ -80,6 +80,7 @@ export class LoadedModel {
       maxQueueSize: config.dynamicBatching?.maxQueueSize ?? DEFAULT_QUEUE_SIZE,
       outputTypes: new Map(outputs.map((o) => [o.name, o.datatype])),
       logger,
+      respawn: () => ModelInstance.start(data),
     });
     return new LoadedModel(config.name, version, config, inputs, outputs, info.provider, info.fallback, scheduler);
   }

@@ -63,6 +63,11 @@ export class ModelInstance {
     return new ModelInstance(worker, info);
   }
 
+  /** False once the thread has exited (crashed, or out of memory); it never runs again. */
+  get alive(): boolean {
+    return !this.exited;
+  }
+
   run(feeds: Record<string, WireTensor>, outputs: string[]): Promise<InstanceResult> {
     if (this.exited) return Promise.reject(new Error('session worker has exited'));
     const id = this.nextId++;

@@ -9,6 +9,7 @@ function fakeInstance() {
   const runs: number[][] = [];
   let release: (() => void) | undefined;
   const instance = {
+    alive: true,
     hold: false,
     runs,
     release: () => release?.(),
@@ -36,7 +37,10 @@ function request(values: number[], over: Partial<QueuedRequest> = {}): QueuedReq
   };
 }
 
-function scheduler(instance: ReturnType<typeof fakeInstance>, over: { stack?: boolean; maxQueueDelayMs?: number; maxQueueSize?: number } = {}) {
+function scheduler(
+  instance: ReturnType<typeof fakeInstance>,
+  over: { stack?: boolean; maxQueueDelayMs?: number; maxQueueSize?: number; respawn?: () => Promise<ModelInstance> } = {},
+) {
   return new ModelScheduler({
     label: 'm',
     instances: [instance as unknown as ModelInstance],
@@ -46,6 +50,7 @@ function scheduler(instance: ReturnType<typeof fakeInstance>, over: { stack?: bo
     maxQueueSize: over.maxQueueSize ?? 100,
     outputTypes: new Map([['y', 'FP32']]),
     logger: pino({ level: 'silent' }),
+    respawn: over.respawn ?? (() => Promise.reject(new Error('no respawn in this test'))),
   });
 }
 
@@ -129,6 +134,27 @@ describe('ModelScheduler', () => {
     await expect(gone).rejects.toMatchObject({ code: 1 });
     expect(inst.runs).toEqual([[1, 1]]);
     await expect(s.submit(request([4], { deadline: Date.now() - 1 }))).rejects.toMatchObject({ code: 4 });
+  });
+
+  it('replaces a session thread that died and keeps serving on the new one', async () => {
+    const first = fakeInstance();
+    const second = fakeInstance();
+    let respawned = 0;
+    const s = scheduler(first, {
+      stack: false,
+      respawn: async () => {
+        respawned++;
+        return second as unknown as ModelInstance;
+      },
+    });
+    first.run = async () => {
+      first.alive = false;
+      throw new Error('session worker exited with code 1');
+    };
+    await expect(s.submit(request([1]))).rejects.toMatchObject({ code: 13 });
+    expect(values(await s.submit(request([2])))).toEqual([2]);
+    expect(respawned).toBe(1);
+    expect(second.runs).toEqual([[1, 1]]);
   });
 
   it('finishes queued work on stop and refuses new work', async () => {

@@ -44,6 +44,8 @@ export interface SchedulerOptions {
   maxQueueSize: number;
   outputTypes: Map<string, KserveDatatype>;
   logger: Logger;
+  /** Starts a replacement when a session thread dies. */
+  respawn(): Promise<ModelInstance>;
 }
 
 interface Waiting extends QueuedRequest {
@@ -60,6 +62,7 @@ interface Waiting extends QueuedRequest {
 export class ModelScheduler {
   private readonly queue: Waiting[] = [];
   private readonly idle: ModelInstance[];
+  private readonly instances: ModelInstance[];
   private timer: NodeJS.Timeout | undefined;
   private busy = 0;
   private drainWaiters: (() => void)[] = [];
@@ -67,6 +70,7 @@ export class ModelScheduler {
 
   constructor(private readonly opts: SchedulerOptions) {
     this.idle = [...opts.instances];
+    this.instances = [...opts.instances];
   }
 
   get depth(): number {
@@ -100,7 +104,7 @@ export class ModelScheduler {
     this.closed = true;
     await this.drain();
     clearTimeout(this.timer);
-    await Promise.all(this.opts.instances.map((i) => i.stop()));
+    await Promise.all(this.instances.map((i) => i.stop()));
   }
 
   /** Requests whose client is gone are dropped here, before any compute is spent on them. */
@@ -183,9 +187,34 @@ export class ModelScheduler {
       for (const r of batch) r.reject(e);
     } finally {
       this.busy--;
-      this.idle.push(instance);
+      if (instance.alive) this.idle.push(instance);
+      else this.replace(instance);
       this.pump();
     }
+  }
+
+  /** A dead session thread is replaced; queued requests wait for it (or their deadline). */
+  private replace(dead: ModelInstance, attempt = 0): void {
+    if (this.closed) return;
+    const model = this.opts.label;
+    this.opts.logger.error({ model, attempt }, 'session thread died; starting a new one');
+    this.opts.respawn().then(
+      (fresh) => {
+        const i = this.instances.indexOf(dead);
+        if (i >= 0) this.instances[i] = fresh;
+        else this.instances.push(fresh);
+        if (this.closed) {
+          void fresh.stop();
+          return;
+        }
+        this.idle.push(fresh);
+        this.pump();
+      },
+      (err: Error) => {
+        this.opts.logger.error({ model, err: err.message }, 'could not restart the session thread');
+        setTimeout(() => this.replace(dead, attempt + 1), Math.min(1000 * 2 ** attempt, 30_000)).unref();
+      },
+    );
   }
 
   private stackInputs(batch: Waiting[], total: number): Record<string, WireTensor> {
