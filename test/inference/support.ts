@@ -20,7 +20,7 @@ export interface InferenceHarness {
  * (so tests may change files), and a real client pointed at it.
  */
 export async function startHarness(
-  opts: InferenceServerOptions & { env?: Record<string, string>; models?: string[]; logger?: Logger; prepare?: (repository: string) => void } = {},
+  opts: InferenceServerOptions & { env?: Record<string, string>; models?: string[]; logger?: Logger; prepare?: (repository: string) => void; s3Endpoint?: string } = {},
 ): Promise<InferenceHarness> {
   const repository = mkdtempSync(join(tmpdir(), 'rw-models-'));
   for (const m of opts.models ?? ['tiny-detector', 'tiny-detector-fp16', 'no-batch', 'int-inputs', 'slow']) {
@@ -36,7 +36,7 @@ export async function startHarness(
   });
   const logger = opts.logger ?? createLogger(config.logLevel, 'inference-test');
   const server = await startInferenceServer(
-    { config, logger, redisUrl: '', s3Endpoint: '' },
+    { config, logger, redisUrl: '', s3Endpoint: opts.s3Endpoint ?? '' },
     { pollIntervalMs: 0, intraOpThreads: 1, host: '127.0.0.1', ...opts },
   ).catch((err: unknown) => {
     rmSync(repository, { recursive: true, force: true });

@@ -1,11 +1,14 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { OpsServer, type RunningService, type ServiceContext } from '@riverwatch/common';
+import { DependencyUnavailableError, EvidenceStore, OpsServer, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
 import { HealthService } from './health-service.ts';
 import { widenReceiveWindow, widenSessionWindows } from './http2-window.ts';
 import { inferenceHandlers } from './inference-handlers.ts';
 import { ModelManager } from './model-manager.ts';
 import { ModelRepository } from './model-repository.ts';
+import { parseS3Repository, S3RepositorySync } from './s3-repository-sync.ts';
 
 export interface InferenceServerOptions {
   /** How often the repository is checked for changed models; 0 disables. */
@@ -28,10 +31,12 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   const logger = ctx.logger;
   const health = new HealthService();
   let draining = false;
+  const mirror = await s3Mirror(ctx);
   const manager = new ModelManager(
-    new ModelRepository(cfg.modelRepository),
+    new ModelRepository(mirror?.localDir ?? cfg.modelRepository),
     { providers: cfg.providers, requireGpu: cfg.requireGpu, intraOpThreads: opts.intraOpThreads ?? 0 },
     logger,
+    mirror ? () => mirror.sync() : undefined,
   );
   const state = { ready: () => health.status === 'SERVING' && !draining };
 
@@ -93,4 +98,22 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
     await ops?.close();
     throw err;
   }
+}
+
+/** For `MODEL_REPOSITORY=s3://bucket/prefix`: a fresh local mirror under DATA_DIR, filled before loading. */
+async function s3Mirror(ctx: ServiceContext): Promise<S3RepositorySync | undefined> {
+  const location = parseS3Repository(ctx.config.inference.modelRepository);
+  if (!location) return undefined;
+  const localDir = join(ctx.config.dataDir, 'model-cache', location.bucket, location.prefix);
+  await rm(localDir, { recursive: true, force: true });
+  const store = EvidenceStore.fromConfig(ctx.config.s3, ctx.s3Endpoint);
+  const mirror = new S3RepositorySync(store.client, location, localDir, ctx.logger);
+  try {
+    await mirror.sync();
+  } catch (err) {
+    throw new DependencyUnavailableError(
+      `model repository s3://${location.bucket}/${location.prefix} unreadable (MODEL_REPOSITORY, S3_ENDPOINT): ${(err as Error).message}`,
+    );
+  }
+  return mirror;
 }

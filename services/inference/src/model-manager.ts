@@ -30,6 +30,8 @@ export class ModelManager {
     readonly repository: ModelRepository,
     private readonly engine: EngineOptions,
     private readonly logger: Logger,
+    /** Runs before each poll (an S3 repository mirrors its prefix into `repository` here). */
+    private readonly refresh?: () => Promise<void>,
   ) {}
 
   /** A model that fails to load is logged and skipped, except that with requireGpu start-up fails. */
@@ -106,6 +108,9 @@ export class ModelManager {
   }
 
   private async poll(): Promise<void> {
+    if (this.refresh) {
+      await this.refresh().catch((err: Error) => this.logger.error({ err: err.message }, 'model repository refresh failed; serving what is loaded'));
+    }
     const onDisk = new Set(await this.repository.list());
     for (const name of onDisk) {
       if (this.stopped || this.pinnedOut.has(name)) continue;
