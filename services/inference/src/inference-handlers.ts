@@ -6,6 +6,7 @@ import { InferError } from './infer-error.ts';
 import { inferenceMetrics } from './inference-metrics.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import type { ModelManager } from './model-manager.ts';
+import type { QueuedRequest } from './model-scheduler.ts';
 import { decodeInputs } from './tensor-codec.ts';
 
 export interface ServerState {
@@ -66,18 +67,20 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, log
         }
       };
       let model: LoadedModel;
-      let prepared;
+      let request: QueuedRequest;
       try {
         model = manager.get(req.model_name, req.model_version);
-        prepared = model.prepare(
+        const prepared = model.prepare(
           decodeInputs(req),
           req.outputs.map((o) => o.name),
         );
+        request = { ...prepared, deadline: deadlineOf(call), isCancelled: () => call.cancelled };
       } catch (err) {
         finish(err);
         return;
       }
-      model.infer({ ...prepared, deadline: deadlineOf(call), isCancelled: () => call.cancelled }).then(
+      // From here the request's tensor bytes may move to the session thread: use only decoded fields.
+      model.infer(request).then(
         (outputs) =>
           finish(null, {
             model_name: model.name,
