@@ -141,6 +141,11 @@ function band(env: Env, name: string, fallback: [number, number]): [number, numb
   return [parts[0]!, parts[1]!];
 }
 
+/** A directory (made absolute) or an `s3://bucket/prefix` kept as it is. */
+function repositoryLocation(value: string): string {
+  return value.startsWith('s3://') ? value : resolve(value);
+}
+
 export function loadConfig(env: Env = process.env): RiverwatchConfig {
   const providers = list(env, 'INFERENCE_PROVIDERS', 'cpu');
   for (const p of providers) {
@@ -201,7 +206,7 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       targets: list(env, 'INFERENCE_TARGETS', '127.0.0.1:8001'),
       grpcPort: int(env, 'GRPC_PORT', 8001, 0, 65535),
       metricsPort: int(env, 'INFERENCE_METRICS_PORT', 8002, 0, 65535),
-      modelRepository: resolve(str(env, 'MODEL_REPOSITORY', './models')),
+      modelRepository: repositoryLocation(str(env, 'MODEL_REPOSITORY', './models')),
       providers,
       requireGpu: bool(env, 'INFERENCE_REQUIRE_GPU', false),
       maxMessageBytes: int(env, 'INFERENCE_MAX_MESSAGE_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -32,7 +32,8 @@ export class EventPublisher {
     await this.redis.xadd(this.keys.events(), 'MAXLEN', '~', EVENT_STREAM_MAXLEN, '*', 'json', JSON.stringify(event));
     const ids = await this.redis.smembers(this.keys.webhookIndex());
     if (!ids.length) return event;
-    const raw = await this.redis.mget(ids.map((id) => this.keys.webhook(id)));
+    // GETs, not MGET: the keys need not share a Cluster slot.
+    const raw = await Promise.all(ids.map((id) => this.redis.get(this.keys.webhook(id))));
     for (const json of raw) {
       if (!json) continue;
       const sub = JSON.parse(json) as WebhookSubscription;

@@ -1,3 +1,4 @@
+export * from './cameras.ts';
 export * from './config.ts';
 export * from './domain.ts';
 export * from './errors.ts';

@@ -9,8 +9,8 @@ export interface S3Location {
 }
 
 /**
- * `MODEL_REPOSITORY=s3://bucket/prefix`. The config resolves the value as a
- * path, which turns it into `<cwd>/s3:/bucket/prefix`; both forms are read.
+ * `MODEL_REPOSITORY=s3://bucket/prefix` (also read in the `<dir>/s3:/bucket/prefix`
+ * form a path resolver makes of it).
  */
 export function parseS3Repository(repository: string): S3Location | undefined {
   const m = /(?:^|\/)s3:\/\/?([a-z0-9][a-z0-9.-]{1,62})(?:\/(.*))?$/.exec(repository);

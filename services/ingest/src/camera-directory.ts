@@ -1,4 +1,4 @@
-import type { CameraConfig, Redis, RedisKeys } from '@riverwatch/common';
+import { listCameras, type CameraConfig, type Redis, type RedisKeys } from '@riverwatch/common';
 
 /** Reads the cameras the API wrote (ids in keys.cameraIndex, JSON at keys.camera). */
 export class CameraDirectory {
@@ -7,20 +7,7 @@ export class CameraDirectory {
     private readonly keys: RedisKeys,
   ) {}
 
-  async list(): Promise<CameraConfig[]> {
-    const ids = await this.redis.smembers(this.keys.cameraIndex());
-    if (!ids.length) return [];
-    // One GET per key (ioredis pipelines them on the socket), not MGET: camera keys live in different cluster slots.
-    const values = await Promise.all(ids.map((id) => this.redis.get(this.keys.camera(id))));
-    const cameras: CameraConfig[] = [];
-    for (const json of values) {
-      if (!json) continue;
-      try {
-        cameras.push(JSON.parse(json) as CameraConfig);
-      } catch {
-        // A half-written or foreign value: skipped until the API rewrites it.
-      }
-    }
-    return cameras;
+  list(): Promise<CameraConfig[]> {
+    return listCameras(this.redis, this.keys);
   }
 }

@@ -50,7 +50,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     redis,
     keys,
     inference,
-    models: new ModelCatalog(config.inference.modelRepository),
+    models: new ModelCatalog(config.inference.modelRepository, store.client),
     cameras: new CameraStore(redis, keys, config.worker.summaryRetentionHours * 3600_000),
     alerts,
     review,

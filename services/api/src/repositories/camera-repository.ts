@@ -1,4 +1,4 @@
-import type { CameraConfig, Redis, RedisKeys } from '@riverwatch/common';
+import { listCameras, type CameraConfig, type Redis, type RedisKeys } from '@riverwatch/common';
 
 /** Camera configs: JSON per camera, ids in one set that ingest watches. */
 export class CameraRepository {
@@ -7,15 +7,8 @@ export class CameraRepository {
     private readonly keys: RedisKeys,
   ) {}
 
-  async list(): Promise<CameraConfig[]> {
-    const ids = await this.redis.smembers(this.keys.cameraIndex());
-    if (!ids.length) return [];
-    // One GET per camera: the config keys carry per-camera hash tags, so MGET would cross slots on Cluster.
-    const raw = await Promise.all(ids.map((id) => this.redis.get(this.keys.camera(id))));
-    return raw
-      .filter((json): json is string => json !== null)
-      .map((json) => JSON.parse(json) as CameraConfig)
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  list(): Promise<CameraConfig[]> {
+    return listCameras(this.redis, this.keys);
   }
 
   async get(id: string): Promise<CameraConfig | null> {
