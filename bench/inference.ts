@@ -59,11 +59,18 @@ if (!meta.isTensor) throw new Error('first input is not a tensor');
 const shape = meta.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
 if (shape.some(Number.isNaN)) throw new Error(`input ${meta.name} has free non-batch dims ${JSON.stringify(meta.shape)}`);
 const count = shape.reduce((a, b) => a * b, 1);
-const fp16 = meta.type === 'float16';
-const datatype: TensorDatatype = fp16 ? 'FP16' : 'FP32';
+// FP32, FP16 or UINT8 (raw pixels, normalised inside the graph) inputs.
+const kind = meta.type === 'float16' ? 'FP16' : meta.type === 'uint8' ? 'UINT8' : 'FP32';
+const datatype: TensorDatatype = kind;
 const pixels = Float32Array.from({ length: count }, () => Math.random());
-const data = fp16 ? Buffer.from(Uint16Array.from(pixels, (v) => toHalf(v)).buffer) : Buffer.from(pixels.buffer);
-const inProcessFeeds = { [meta.name]: new ort.Tensor(meta.type, fp16 ? new Uint16Array(data.buffer) : pixels, shape) };
+const data =
+  kind === 'FP16'
+    ? Buffer.from(Uint16Array.from(pixels, (v) => toHalf(v)).buffer)
+    : kind === 'UINT8'
+      ? Buffer.from(Uint8Array.from(pixels, (v) => Math.round(v * 255)).buffer)
+      : Buffer.from(pixels.buffer);
+const inProcessData = kind === 'FP16' ? new Uint16Array(data.buffer) : kind === 'UINT8' ? new Uint8Array(data.buffer) : pixels;
+const inProcessFeeds = { [meta.name]: new ort.Tensor(meta.type, inProcessData, shape) };
 
 // A repository with the model twice: as shipped with dynamic batching, and with batching off.
 const repo = mkdtempSync(join(tmpdir(), 'rw-bench-'));
