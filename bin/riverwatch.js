@@ -1,7 +1,3 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader: one code path in dev, CI and containers.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../packages/cli/src/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// `node bin/riverwatch.js …` from a checkout; `npx riverwatch` uses the same file through the cli workspace's bin.
+await import('../packages/cli/bin/riverwatch.js');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { execFileSync } from 'node:child_process';
+import { repoRoot, runCli } from '../support/cli.ts';
 
 describe('riverwatch CLI start-up errors', () => {
   it('names the variable and what it expects when configuration is bad, and exits non-zero', async () => {
@@ -27,5 +28,10 @@ describe('riverwatch CLI start-up errors', () => {
     expect((await run.exited).code).toBe(0);
     expect(run.output()).toMatch(/start\s+run riverwatch services/);
     expect(run.output()).toMatch(/demo\s+/);
+  });
+
+  it('is reachable as `npx riverwatch` (the cli workspace links the bin)', () => {
+    const out = execFileSync('npx', ['--no-install', 'riverwatch', '--help'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(out).toMatch(/usage: riverwatch <command>/);
   });
 });
