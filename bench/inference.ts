@@ -13,7 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '@riverwatch/inference';
-import { InferenceClient, type TensorDatatype } from '@riverwatch/inference-client';
+import { InferenceClient, tuneGcForTensorTraffic, type TensorDatatype } from '@riverwatch/inference-client';
 import { closedLoop, summarize, type LoadStats } from './inference-load.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -29,6 +29,9 @@ const { values: args } = parseArgs({
   },
 });
 const log = (msg: string) => process.stderr.write(msg + '\n');
+// As the worker should: incremental marking off in this (client) process; the server child does the same
+// itself. INFERENCE_V8_INCREMENTAL_MARKING=true keeps V8's default in both (the figures before this change).
+const gcTuned = tuneGcForTensorTraffic();
 
 const modelDir = resolve(args.model!);
 if (!existsSync(join(modelDir, 'config.json'))) {
@@ -184,6 +187,7 @@ try {
     secondsPerScenarioPerRound: seconds,
     rounds,
     dynamicBatching: { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: delay },
+    incrementalMarking: !gcTuned,
     results,
     ratios,
     targets,

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { DependencyUnavailableError, EvidenceStore, OpsServer, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
 import { HealthService } from './health-service.ts';
+import { tuneGcForTensorTraffic } from './gc-tuning.ts';
 import { widenReceiveWindow, widenSessionWindows } from './http2-window.ts';
 import { inferenceHandlers } from './inference-handlers.ts';
 import { ModelManager } from './model-manager.ts';
@@ -16,6 +17,12 @@ export interface InferenceServerOptions {
   /** onnxruntime intra-op threads per session; 0 = one per core. */
   intraOpThreads?: number;
   host?: string;
+  /**
+   * Turn V8's incremental marking off for this process (see gc-tuning.ts):
+   * tensor-sized Buffers otherwise trigger a full mark-compact every few
+   * requests. Default true; `INFERENCE_V8_INCREMENTAL_MARKING=true` overrides.
+   */
+  tuneGc?: boolean;
 }
 
 export interface RunningInference extends RunningService {
@@ -29,6 +36,7 @@ export interface RunningInference extends RunningService {
 export async function startInferenceServer(ctx: ServiceContext, opts: InferenceServerOptions = {}): Promise<RunningInference> {
   const cfg = ctx.config.inference;
   const logger = ctx.logger;
+  if (opts.tuneGc ?? true) tuneGcForTensorTraffic();
   const health = new HealthService();
   let draining = false;
   const mirror = await s3Mirror(ctx);
