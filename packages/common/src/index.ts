@@ -4,6 +4,7 @@ export * from './domain.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './events.ts';
+export * from './gc-tuning.ts';
 export * from './keys.ts';
 export * from './logger.ts';
 export * from './metrics.ts';

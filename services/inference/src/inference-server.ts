@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { DependencyUnavailableError, EvidenceStore, OpsServer, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
 import { HealthService } from './health-service.ts';
-import { tuneGcForTensorTraffic } from './gc-tuning.ts';
+import { tuneGcForTensorTraffic } from '@riverwatch/common';
 import { widenReceiveWindow, widenSessionWindows } from './http2-window.ts';
 import { inferenceHandlers } from './inference-handlers.ts';
 import { ModelManager } from './model-manager.ts';
@@ -18,7 +18,7 @@ export interface InferenceServerOptions {
   intraOpThreads?: number;
   host?: string;
   /**
-   * Turn V8's incremental marking off for this process (see gc-tuning.ts):
+   * Turn V8's incremental marking off for this process (see packages/common/src/gc-tuning.ts):
    * tensor-sized Buffers otherwise trigger a full mark-compact every few
    * requests. Default true; `INFERENCE_V8_INCREMENTAL_MARKING=true` overrides.
    */

@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import {
   EvidenceStore,
   EventPublisher,
+  tuneGcForTensorTraffic,
   OpsServer,
   QueueName,
   RedisKeys,
@@ -32,6 +33,8 @@ export interface WorkerService extends RunningService {
 
 export async function start(ctx: ServiceContext): Promise<WorkerService> {
   const { config, logger } = ctx;
+  // The worker moves tensors to the inference service all day: see gc-tuning.ts.
+  tuneGcForTensorTraffic();
   const keys = new RedisKeys(config.keyPrefix);
   const redis = createRedis(ctx.redisUrl, 'command');
   const blocking = createRedis(ctx.redisUrl, 'blocking');
