@@ -27,7 +27,7 @@ TRAIN_H = 192
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--iters", type=int, default=5000)
+    ap.add_argument("--iters", type=int, default=3300)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)

@@ -30,7 +30,7 @@ TRAIN_H = 192  # 640x360 letterboxed to 320 is 320x180 + padding; train on the 1
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--iters", type=int, default=6000)
+    ap.add_argument("--iters", type=int, default=5400)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -38,6 +38,7 @@ def main():
     ap.add_argument("--eval-count", type=int, default=300)
     ap.add_argument("--quick", action="store_true", help="short run for integration (300 iterations)")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop early (cosine schedule is compressed)")
+    ap.add_argument("--init", default=None, help="start from this checkpoint (weights + anchors) instead of scratch")
     ap.add_argument("--out", default=os.path.join(C.REPO, "models", NAME))
     a = ap.parse_args()
     if a.quick:
@@ -51,9 +52,13 @@ def main():
     imgs, labels, _ = C.load_detection_set(train_dir, SIZE, TRAIN_H, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     wh = np.concatenate([l[:, 3:5] - l[:, 1:3] for l in labels if len(l)])
-    anchors = kmeans_anchors(wh, 9, seed=a.seed)
+    init = torch.load(a.init, map_location="cpu") if a.init else None
+    anchors = np.array(init["anchors"]) if init else kmeans_anchors(wh, 9, seed=a.seed)
     log("anchors", anchors.reshape(3, 6).tolist())
     model = YoloDetector(len(CLASSES), anchors.tolist())
+    if init:
+        model.load_state_dict(init["model"])
+        log(f"initialised from {a.init}")
     log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
     loss_fn = YoloLoss(model, SIZE)
 
