@@ -52,7 +52,9 @@ AS_RUN = {
     "debris-yolov5": ["/usr/bin/python3 training/train_yolov5.py --iters 8000 --max-minutes 60 --out /work/data-cache/full/debris-yolov5",
                       "/usr/bin/python3 training/train_yolov5.py --init /work/data-cache/debris-yolov5-stage1.pt --lr 1e-3 "
                       "--iters 8000 --max-minutes 16 --seed 1 --out /work/data-cache/full2/debris-yolov5"],
-    "debris-ssd": ["/usr/bin/python3 training/train_ssd.py --iters 8000 --max-minutes 72 --out /work/data-cache/full/debris-ssd"],
+    "debris-ssd": ["/usr/bin/python3 training/train_ssd.py --iters 8000 --max-minutes 72 --out /work/data-cache/full/debris-ssd",
+                   "/usr/bin/python3 training/train_ssd.py --init /work/data-cache/debris-ssd-stage1.pt --lr 1e-3 "
+                   "--iters 8000 --max-minutes 11 --seed 1 --out /work/data-cache/full2/debris-ssd"],
     "water-seg": ["/usr/bin/python3 training/train_seg.py --iters 3000 --max-minutes 20 --out /work/data-cache/full/water-seg"],
 }
 SCRIPT = {"debris-yolov5": "train_yolov5.py", "debris-ssd": "train_ssd.py", "water-seg": "train_seg.py"}
@@ -92,7 +94,7 @@ def main(name):
     for i, (h, st) in enumerate(zip(heads, steps)):
         cmd = AS_RUN[name][i] if i < len(AS_RUN[name]) else h
         lines.append(f"- stage {i + 1}: `{cmd}` ({h}): {st[0]} steps in {int(st[1]) / 60:.0f} min"
-                     + (" (stage-1 weights copied to debris-yolov5-stage1.pt first)" if i and inits else ""))
+                     + (f" (stage-1 weights copied to {name}-stage1.pt first)" if i and inits else ""))
     lines += ["",
              "Each stage ran on one CPU thread of a shared 2-core machine (no GPU) under a wall-clock budget "
              "(`--max-minutes`), so the step count depends on the machine's load. The plain command above trains "

@@ -35,6 +35,7 @@ def main():
     ap.add_argument("--eval-count", type=int, default=300)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--max-minutes", type=float, default=0)
+    ap.add_argument("--init", default=None, help="start from this checkpoint instead of scratch")
     ap.add_argument("--out", default=os.path.join(C.REPO, "models", NAME))
     a = ap.parse_args()
     if a.quick:
@@ -48,6 +49,9 @@ def main():
     imgs, labels, _ = C.load_detection_set(train_dir, SIZE, TRAIN_H, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     model = SSDLite(len(CLASSES))
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location="cpu")["model"])
+        log(f"initialised from {a.init}")
     log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
     loss_fn = SSDLoss()
 
