@@ -50,12 +50,18 @@ TARGET = {"debris-yolov5": ("mAP50", 0.80), "debris-ssd": ("mAP50", 0.70), "wate
 # Exactly what produced the shipped weights (wall-clock budgets, see the note in the card).
 AS_RUN = {
     "debris-yolov5": ["/usr/bin/python3 training/train_yolov5.py --iters 8000 --max-minutes 60 --out /work/data-cache/full/debris-yolov5",
-                      "/usr/bin/python3 training/train_yolov5.py --init /work/data-cache/debris-yolov5-stage1.pt --lr 1e-3 "
-                      "--iters 8000 --max-minutes 16 --seed 1 --out /work/data-cache/full2/debris-yolov5"],
+],
     "debris-ssd": ["/usr/bin/python3 training/train_ssd.py --iters 8000 --max-minutes 72 --out /work/data-cache/full/debris-ssd",
                    "/usr/bin/python3 training/train_ssd.py --init /work/data-cache/debris-ssd-stage1.pt --lr 1e-3 "
                    "--iters 8000 --max-minutes 11 --seed 1 --out /work/data-cache/full2/debris-ssd"],
     "water-seg": ["/usr/bin/python3 training/train_seg.py --iters 3000 --max-minutes 20 --out /work/data-cache/full/water-seg"],
+}
+NOTES = {
+    "debris-yolov5": "A second stage (`--init` from these weights, `--lr 1e-3 --max-minutes 16 --seed 1`, 1898 more "
+                     "steps) did not help on the eval split (mAP50 0.623, mAP50-95 0.389), so the single-stage "
+                     "weights ship. With classes ignored (`evaluate.py --agnostic`) this model reaches mAP50 0.741: "
+                     "a good part of the gap to the target is bottle/bag/wood confusion on small, partly "
+                     "submerged items.",
 }
 SCRIPT = {"debris-yolov5": "train_yolov5.py", "debris-ssd": "train_ssd.py", "water-seg": "train_seg.py"}
 
@@ -115,6 +121,8 @@ def main(name):
     if (e.get("trainIterations") or 0) < 1000:
         lines += ["", "**Quick integration build** (a few hundred steps, to fix the I/O layout early); "
                   "the full training run replaces it."]
+    if name in NOTES:
+        lines += ["", NOTES[name]]
     lines += ["", f"Target {key} >= {target}: " + ("**met**." if got >= target else
               f"**not met** ({got:.3f}). This is the best the CPU budget of this session allowed; "
               "more steps (`--iters`, `--max-minutes`) or a larger input should close the gap."), "",
