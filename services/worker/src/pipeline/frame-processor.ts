@@ -17,7 +17,7 @@ import type { AlertService } from '../alerts/alert-service.ts';
 import type { ReviewSampler } from '../labelling/review-sampler.ts';
 import { detectionsCounted, frameLatency, framesProcessed } from '../metrics.ts';
 import type { ModelCatalog } from '../model-catalog.ts';
-import type { CameraMemory, CameraStore } from '../repositories/camera-store.ts';
+import type { CameraStore } from '../repositories/camera-store.ts';
 import { updateTracks } from '../tracking/debris-tracker.ts';
 import { filterDebris } from './debris-filter.ts';
 import { checkView, greyThumbnail } from './view-check.ts';
@@ -74,10 +74,14 @@ export class FrameProcessor {
     frameLatency.observe({ step: 'inference' }, inferenceMs / 1000);
     const detections = (await this.d.vision.decodeDetections(result.outputs, detector, [input.transform]))[0] ?? [];
 
-    const mem = frame.source === 'upload' ? null : await this.d.cameras.memory(frame.cameraId);
-    const mask = await this.waterMask(camera, frame, bytes, mem);
+    const mask = await this.waterMask(camera, frame, bytes);
     const filtered = filterDebris(detections, mask.mask, camera, frame);
-    for (const det of detections) detectionsCounted.inc({ class: det.className, fate: filtered.kept.includes(det) ? 'kept' : 'ignored' });
+    const keptByClass = countByClass(filtered.kept);
+    for (const [cls, n] of Object.entries(countByClass(detections))) {
+      const kept = keptByClass[cls] ?? 0;
+      if (kept) detectionsCounted.inc({ class: cls, fate: 'kept' }, kept);
+      if (n > kept) detectionsCounted.inc({ class: cls, fate: 'ignored' }, n - kept);
+    }
 
     const frameResult: FrameResult = {
       frameId: frame.frameId,
@@ -106,19 +110,21 @@ export class FrameProcessor {
   }
 
   /** Segment every N frames or when the cached mask is too old; otherwise reuse the camera's cached mask. */
-  private async waterMask(
-    camera: CameraConfig,
-    frame: FrameJob,
-    bytes: Buffer,
-    mem: CameraMemory | null,
-  ): Promise<{ mask: WaterMask | null; model: { segmenter?: string; segmenterVersion?: string } }> {
+  private async waterMask(camera: CameraConfig, frame: FrameJob, bytes: Buffer): Promise<{ mask: WaterMask | null; model: { segmenter?: string; segmenterVersion?: string } }> {
     const segName = camera.segmenterModel;
     if (!segName || !(await this.d.models.has(segName))) return { mask: null, model: {} };
-    if (mem) {
+    const cacheable = frame.source === 'camera';
+    if (cacheable) {
       const cached = await this.d.cameras.waterMask(frame.cameraId);
-      const fresh = cached && frame.capturedAt - cached.at < camera.segmentMaxAgeSeconds * 1000 && mem.framesSinceMask < camera.segmentEveryFrames;
-      if (fresh && cached.width === frame.width && cached.height === frame.height) {
-        return { mask: await maskFromPng(cached.png), model: { segmenter: segName } };
+      const fresh =
+        cached &&
+        frame.capturedAt - cached.at < camera.segmentMaxAgeSeconds * 1000 &&
+        cached.uses < camera.segmentEveryFrames &&
+        cached.width === frame.width &&
+        cached.height === frame.height;
+      if (fresh) {
+        await this.d.cameras.countWaterMaskUse(frame.cameraId);
+        return { mask: await maskFromPng(cached.png), model: { segmenter: segName, segmenterVersion: cached.version } };
       }
     }
     const seg = await this.d.models.get(segName);
@@ -129,9 +135,8 @@ export class FrameProcessor {
     });
     frameLatency.observe({ step: 'segmentation' }, (performance.now() - t) / 1000);
     const mask = await this.d.vision.decodeWaterMask(out.outputs, seg, input.transform, frame.width, frame.height);
-    if (mem) {
-      await this.d.cameras.saveWaterMask(frame.cameraId, { png: await maskToPng(mask), at: frame.capturedAt, width: mask.width, height: mask.height });
-      mem.framesSinceMask = 0;
+    if (cacheable) {
+      await this.d.cameras.saveWaterMask(frame.cameraId, { png: await maskToPng(mask), at: frame.capturedAt, width: mask.width, height: mask.height, version: out.modelVersion, uses: 1 });
     }
     return { mask, model: { segmenter: segName, segmenterVersion: out.modelVersion } };
   }
@@ -185,7 +190,6 @@ export class FrameProcessor {
         mem.rules = rules.state;
         mem.lastSeq = frame.seq;
         mem.lastCapturedAt = frame.capturedAt;
-        mem.framesSinceMask += 1;
 
         const counts = countByClass(result.detections);
         let annotated: Promise<Buffer> | null = null;

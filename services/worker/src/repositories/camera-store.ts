@@ -6,7 +6,6 @@ import { emptyTrackerState, type TrackerState } from '../tracking/debris-tracker
 export interface CameraMemory {
   lastSeq: number;
   lastCapturedAt: number;
-  framesSinceMask: number;
   tracker: TrackerState;
   rules: AlertRuleState;
   /** Tiny greyscale thumbnail of the previous frame (base64), for frozen-view checks. */
@@ -16,13 +15,18 @@ export interface CameraMemory {
 
 export interface CachedWaterMask {
   png: Buffer;
+  /** Capture time of the frame it was segmented from. */
   at: number;
   width: number;
   height: number;
+  /** Segmenter version that produced it. */
+  version: string;
+  /** Frames that have used it so far. */
+  uses: number;
 }
 
 function freshMemory(): CameraMemory {
-  return { lastSeq: -1, lastCapturedAt: 0, framesSinceMask: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0 };
+  return { lastSeq: -1, lastCapturedAt: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0 };
 }
 
 /** Frames from POST /v1/detect belong to no configured camera. */
@@ -70,12 +74,16 @@ export class CameraStore {
   async waterMask(cameraId: string): Promise<CachedWaterMask | null> {
     const h = await this.redis.hgetallBuffer(this.keys.waterMask(cameraId));
     if (!h.png) return null;
-    return { png: h.png, at: Number(h.at), width: Number(h.width), height: Number(h.height) };
+    return { png: h.png, at: Number(h.at), width: Number(h.width), height: Number(h.height), version: String(h.version ?? ''), uses: Number(h.uses ?? 0) };
+  }
+
+  async countWaterMaskUse(cameraId: string): Promise<void> {
+    await this.redis.hincrby(this.keys.waterMask(cameraId), 'uses', 1);
   }
 
   async saveWaterMask(cameraId: string, mask: CachedWaterMask): Promise<void> {
     const key = this.keys.waterMask(cameraId);
-    await this.redis.multi().hset(key, { png: mask.png, at: String(mask.at), width: String(mask.width), height: String(mask.height) }).expire(key, 24 * 3600).exec();
+    await this.redis.multi().hset(key, { png: mask.png, at: String(mask.at), width: String(mask.width), height: String(mask.height), version: mask.version, uses: String(mask.uses) }).expire(key, 24 * 3600).exec();
   }
 
   /**
