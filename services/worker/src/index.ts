@@ -57,6 +57,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     cameras: new CameraStore(redis, keys, config.worker.summaryRetentionHours * 3600_000),
     alerts,
     review,
+    evidence,
     vision,
     logger,
   });

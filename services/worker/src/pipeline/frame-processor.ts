@@ -18,6 +18,7 @@ import type { ReviewSampler } from '../labelling/review-sampler.ts';
 import { detectionsCounted, frameLatency, framesProcessed } from '../metrics.ts';
 import type { ModelCatalog } from '../model-catalog.ts';
 import type { CameraStore } from '../repositories/camera-store.ts';
+import type { EvidenceRepository } from '../repositories/evidence.ts';
 import { updateTracks } from '../tracking/debris-tracker.ts';
 import { filterDebris } from './debris-filter.ts';
 import { checkView, greyThumbnail } from './view-check.ts';
@@ -31,6 +32,8 @@ export interface FrameProcessorDeps {
   cameras: CameraStore;
   alerts: AlertService;
   review: ReviewSampler;
+  /** S3: each refreshed water mask is kept (masks bucket), a record of the water level over time. */
+  evidence: EvidenceRepository;
   /** Plain-JS vision steps run in worker_threads so lock renewal never waits on them. */
   vision: VisionThreads;
   logger: Logger;
@@ -136,7 +139,9 @@ export class FrameProcessor {
     frameLatency.observe({ step: 'segmentation' }, (performance.now() - t) / 1000);
     const mask = await this.d.vision.decodeWaterMask(out.outputs, seg, input.transform, frame.width, frame.height);
     if (cacheable) {
-      await this.d.cameras.saveWaterMask(frame.cameraId, { png: await maskToPng(mask), at: frame.capturedAt, width: mask.width, height: mask.height, version: out.modelVersion, uses: 1 });
+      const png = await maskToPng(mask);
+      await this.d.evidence.saveMask(frame.cameraId, frame.capturedAt, png);
+      await this.d.cameras.saveWaterMask(frame.cameraId, { png, at: frame.capturedAt, width: mask.width, height: mask.height, version: out.modelVersion, uses: 1 });
     }
     return { mask, model: { segmenter: segName, segmenterVersion: out.modelVersion } };
   }
