@@ -63,9 +63,9 @@ NOTES = {
 NOTES["debris-ssd"] = (
     "A second stage (`--init` from these weights, `--lr 1e-3 --max-minutes 11 --seed 1`, 736 more steps) "
     "changed little (mAP50 0.487, mAP50-95 0.261), so the single-stage weights ship. The SSD trails the "
-    "YOLOv5-style model on this data mainly on recall at small sizes: its smallest anchors (8 and 14 px at "
-    "stride 8) cover the 6-10 px debris poorly, and depthwise convolutions made each step ~2x slower on CPU, "
-    "so it saw fewer images in its budget.")
+    "YOLOv5-style model on this data mostly in recall (0.40 vs 0.65 at score 0.25). Likely causes, not yet "
+    "measured: its smallest anchors (8 and 14 px at stride 8) fit the smallest debris poorly, and its "
+    "depthwise convolutions made each CPU step about 2x slower, so it saw fewer images in its budget.")
 SCRIPT = {"debris-yolov5": "train_yolov5.py", "debris-ssd": "train_ssd.py", "water-seg": "train_seg.py"}
 
 
