@@ -91,7 +91,9 @@ function showError(err) {
 async function start() {
   if (!state.key) return;
   document.querySelector('#who').textContent = '';
-  await Promise.all([loadCameras(), loadAlerts()]);
+  // Cameras first: alerts show camera names from the camera list.
+  await loadCameras();
+  await loadAlerts();
   connectEvents();
   setInterval(() => loadCameras().catch(showError), 15_000);
 }
