@@ -49,10 +49,10 @@ PREP = {
 TARGET = {"debris-yolov5": ("mAP50", 0.80), "debris-ssd": ("mAP50", 0.70), "water-seg": ("iou", 0.90)}
 # Exactly what produced the shipped weights (wall-clock budgets, see the note in the card).
 AS_RUN = {
-    "debris-yolov5": ["/usr/bin/python3 training/train_yolov5.py --iters 8000 --max-minutes 60 --out /work/data-cache/full/debris-yolov5",
+    "debris-yolov5": ["/usr/bin/python3 training/train_yolov5.py --iters 8000 --max-minutes 60 --out data/training-cache/full/debris-yolov5",
 ],
-    "debris-ssd": ["/usr/bin/python3 training/train_ssd.py --iters 8000 --max-minutes 72 --out /work/data-cache/full/debris-ssd"],
-    "water-seg": ["/usr/bin/python3 training/train_seg.py --iters 3000 --max-minutes 20 --out /work/data-cache/full/water-seg"],
+    "debris-ssd": ["/usr/bin/python3 training/train_ssd.py --iters 8000 --max-minutes 72 --out data/training-cache/full/debris-ssd"],
+    "water-seg": ["/usr/bin/python3 training/train_seg.py --iters 3000 --max-minutes 20 --out data/training-cache/full/water-seg"],
 }
 NOTES = {
     "debris-yolov5": "A second stage (`--init` from these weights, `--lr 1e-3 --max-minutes 16 --seed 1`, 1898 more "
@@ -98,7 +98,7 @@ def main(name):
              "seed 20251126, 300 images (`--split eval`), never trained on. Debris on banks is labelled too (the water "
              "mask, not the detector, decides what counts).", "",
              "## Training", "",
-             f"Command (fixed seed 0; renders the data into /work/data-cache if missing): "
+             f"Command (fixed seed 0; renders the data into data/training-cache if missing): "
              f"`/usr/bin/python3 training/{SCRIPT[name]}`", ""]
     for i, (h, st) in enumerate(zip(heads, steps)):
         cmd = AS_RUN[name][i] if i < len(AS_RUN[name]) else h

@@ -4,7 +4,7 @@
   /usr/bin/python3 training/train_yolov5.py            # full run (fixed seed)
   /usr/bin/python3 training/train_yolov5.py --quick    # a few minutes, same I/O layout
 
-Renders /work/data-cache/{train,eval} if missing (RIVERWATCH_DATA overrides the
+Renders data/training-cache/{train,eval} if missing (RIVERWATCH_DATA overrides the
 cache dir), trains on the train split only, evaluates on the held-out eval
 split, writes models/debris-yolov5/{1/model.onnx,config.json,train_log.txt,
 eval.json}. RIVERWATCH_THREADS sets torch threads (default 1).

@@ -1,5 +1,5 @@
 // Check an exported model.onnx against PyTorch's reference outputs.
-//   cd /work/main && node training/verify_onnx.mjs /work/data-cache/verify/<model-name>
+//   node training/verify_onnx.mjs data/training-cache/verify/<model-name>
 // Feeds the saved batch-2 input through onnxruntime-node and prints the max
 // absolute difference per output; exits 1 if any exceeds 1e-3.
 import * as ort from 'onnxruntime-node';

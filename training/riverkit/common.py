@@ -13,7 +13,7 @@ import torch
 from .dataset import list_images, read_labels
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CACHE = os.environ.get("RIVERWATCH_DATA", "/work/data-cache")
+CACHE = os.environ.get("RIVERWATCH_DATA", os.path.join(REPO, "data", "training-cache"))
 PAD = 114
 
 

@@ -9,7 +9,7 @@ describe('parseS3Repository', () => {
   });
 
   it('leaves plain directories alone', () => {
-    expect(parseS3Repository('/work/main/models')).toBeUndefined();
+    expect(parseS3Repository('/srv/riverwatch/models')).toBeUndefined();
     expect(parseS3Repository('./s3models')).toBeUndefined();
   });
 });
