@@ -10,7 +10,6 @@ resolution (logits resized bilinearly to the frame, then > 0), pooled over
 all pixels (training/evaluate.py --pred-masks rule).
 Writes models/water-seg/{1/model.onnx,config.json,train_log.txt,eval.json}.
 """
-import argparse
 import json
 import os
 import sys
@@ -60,28 +59,14 @@ def evaluate(model, root, out_dir=None):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--iters", type=int, default=2000)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train-count", type=int, default=4000)
-    ap.add_argument("--eval-count", type=int, default=300)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--max-minutes", type=float, default=0)
-    ap.add_argument("--out", default=os.path.join(C.REPO, "models", NAME))
-    a = ap.parse_args()
-    if a.quick:
-        a.iters = 200
-    C.seed_all(a.seed)
-    threads = C.set_threads()
-    log = C.Logger(os.path.join(a.out, "train_log.txt"))
-    log(f"{NAME}: iters={a.iters} batch={a.batch} lr={a.lr} seed={a.seed} threads={threads}")
-    train_dir = C.ensure_dataset("train", a.train_count)
-    eval_dir = C.ensure_dataset("eval", a.eval_count)
+    a = C.train_args(NAME, 2000, 8, 3e-3, 200)
+    log, train_dir, eval_dir = C.start_run(NAME, a)
     xs, ms = load(train_dir, a.train_count)
     log(f"train images {len(xs)}")
     model = UNet()
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location="cpu")["model"])
+        log(f"initialised from {a.init}")
     log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
     rng = np.random.default_rng(a.seed)
 

@@ -7,7 +7,6 @@
 Same data and conventions as train_yolov5.py (letterbox 320, pad 114, RGB 0..1).
 Writes models/debris-ssd/{1/model.onnx,config.json,train_log.txt,eval.json}.
 """
-import argparse
 import json
 import os
 import sys
@@ -26,26 +25,8 @@ TRAIN_H = 192
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--iters", type=int, default=3300)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train-count", type=int, default=4000)
-    ap.add_argument("--eval-count", type=int, default=300)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--max-minutes", type=float, default=0)
-    ap.add_argument("--init", default=None, help="start from this checkpoint instead of scratch")
-    ap.add_argument("--out", default=os.path.join(C.REPO, "models", NAME))
-    a = ap.parse_args()
-    if a.quick:
-        a.iters = 300
-    C.seed_all(a.seed)
-    threads = C.set_threads()
-    log = C.Logger(os.path.join(a.out, "train_log.txt"))
-    log(f"{NAME}: iters={a.iters} batch={a.batch} lr={a.lr} seed={a.seed} threads={threads}")
-    train_dir = C.ensure_dataset("train", a.train_count)
-    eval_dir = C.ensure_dataset("eval", a.eval_count)
+    a = C.train_args(NAME, 3300, 16, 3e-3, 300)
+    log, train_dir, eval_dir = C.start_run(NAME, a)
     imgs, labels, _ = C.load_detection_set(train_dir, SIZE, TRAIN_H, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     model = SSDLite(len(CLASSES))

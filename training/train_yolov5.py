@@ -9,7 +9,6 @@ cache dir), trains on the train split only, evaluates on the held-out eval
 split, writes models/debris-yolov5/{1/model.onnx,config.json,train_log.txt,
 eval.json}. RIVERWATCH_THREADS sets torch threads (default 1).
 """
-import argparse
 import json
 import os
 import sys
@@ -29,26 +28,8 @@ TRAIN_H = 192  # 640x360 letterboxed to 320 is 320x180 + padding; train on the 1
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--iters", type=int, default=5400)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train-count", type=int, default=4000)
-    ap.add_argument("--eval-count", type=int, default=300)
-    ap.add_argument("--quick", action="store_true", help="short run for integration (300 iterations)")
-    ap.add_argument("--max-minutes", type=float, default=0, help="stop early (cosine schedule is compressed)")
-    ap.add_argument("--init", default=None, help="start from this checkpoint (weights + anchors) instead of scratch")
-    ap.add_argument("--out", default=os.path.join(C.REPO, "models", NAME))
-    a = ap.parse_args()
-    if a.quick:
-        a.iters = 300
-    C.seed_all(a.seed)
-    threads = C.set_threads()
-    log = C.Logger(os.path.join(a.out, "train_log.txt"))
-    log(f"{NAME}: iters={a.iters} batch={a.batch} lr={a.lr} seed={a.seed} threads={threads}")
-    train_dir = C.ensure_dataset("train", a.train_count)
-    eval_dir = C.ensure_dataset("eval", a.eval_count)
+    a = C.train_args(NAME, 5400, 16, 2e-3, 300)
+    log, train_dir, eval_dir = C.start_run(NAME, a)
     imgs, labels, _ = C.load_detection_set(train_dir, SIZE, TRAIN_H, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     wh = np.concatenate([l[:, 3:5] - l[:, 1:3] for l in labels if len(l)])

@@ -1,4 +1,5 @@
 """Shared training plumbing: seeding, letterboxing, in-memory datasets, NMS, EMA, logging."""
+import argparse
 import copy
 import math
 import os
@@ -15,6 +16,35 @@ from .dataset import list_images, read_labels
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.environ.get("RIVERWATCH_DATA", os.path.join(REPO, "data", "training-cache"))
 PAD = 114
+
+
+def train_args(name, iters, batch, lr, quick_iters, description=None):
+    """The command line every training script shares; defaults differ per model."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--iters", type=int, default=iters)
+    ap.add_argument("--batch", type=int, default=batch)
+    ap.add_argument("--lr", type=float, default=lr)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-count", type=int, default=4000)
+    ap.add_argument("--eval-count", type=int, default=300)
+    ap.add_argument("--quick", action="store_true", help=f"short run for integration ({quick_iters} iterations)")
+    ap.add_argument("--max-minutes", type=float, default=0, help="stop early (cosine schedule is compressed)")
+    ap.add_argument("--init", default=None, help="start from this checkpoint instead of scratch")
+    ap.add_argument("--out", default=os.path.join(REPO, "models", name))
+    a = ap.parse_args()
+    if a.quick:
+        a.iters = quick_iters
+    return a
+
+
+def start_run(name, a):
+    """Seeds, threads, the training log and both dataset splits (rendered if missing).
+    Returns (log, train_dir, eval_dir)."""
+    seed_all(a.seed)
+    threads = set_threads()
+    log = Logger(os.path.join(a.out, "train_log.txt"))
+    log(f"{name}: iters={a.iters} batch={a.batch} lr={a.lr} seed={a.seed} threads={threads}")
+    return log, ensure_dataset("train", a.train_count), ensure_dataset("eval", a.eval_count)
 
 
 def seed_all(seed):
