@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
+  InvalidInputError,
   type CameraConfig,
   type Detection,
   type FrameJob,
@@ -11,7 +12,7 @@ import {
   type RiverwatchConfig,
 } from '@riverwatch/common';
 import type { InferenceClient } from '@riverwatch/inference-client';
-import { decodeFrame, drawAnnotatedSnapshot, maskFromPng, maskToPng, type VisionThreads, type WaterMask } from '@riverwatch/vision';
+import { drawAnnotatedSnapshot, maskFromPng, maskToPng, type VisionThreads, type WaterMask } from '@riverwatch/vision';
 import { FRAME_ALERT_TYPES, evaluateRules, markClosed } from '../alerts/alert-rules.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import type { ReviewSampler } from '../labelling/review-sampler.ts';
@@ -52,21 +53,17 @@ export class FrameProcessor {
       framesProcessed.inc({ outcome: 'expired' });
       throw new UnrecoverableError(`frame ${frame.frameId} bytes are gone (expired or never written)`);
     }
-    try {
-      await decodeFrame(bytes);
-    } catch (err) {
-      framesProcessed.inc({ outcome: 'corrupt' });
-      throw new UnrecoverableError(`frame ${frame.frameId} is corrupt: ${(err as Error).message}`);
-    }
 
     const camera = await this.d.cameras.config(frame.cameraId, this.d.config.worker);
     const detectorName = frame.detectorModel ?? camera.detectorModel;
     const detector = await this.d.models.get(detectorName);
 
     const t0 = performance.now();
+    // Decoding is the first thing preprocess does: a corrupt frame fails here, once, without retries.
     const input = await this.d.vision.preprocess(bytes, detector).catch((err: Error) => {
+      if (!(err instanceof InvalidInputError)) throw err;
       framesProcessed.inc({ outcome: 'corrupt' });
-      throw new UnrecoverableError(`frame ${frame.frameId} could not be decoded: ${err.message}`);
+      throw new UnrecoverableError(`frame ${frame.frameId} is corrupt: ${err.message}`);
     });
     frameLatency.observe({ step: 'preprocess' }, (performance.now() - t0) / 1000);
     const t1 = performance.now();
@@ -102,7 +99,11 @@ export class FrameProcessor {
     if (frame.source === 'upload') {
       await this.storeUploadResult(frame, bytes, frameResult, detector.classes, mask.mask);
     } else {
-      await this.commitCameraFrame(frame, camera, bytes, frameResult, detector.classes, mask.mask, log);
+      if (!(await this.commitCameraFrame(frame, camera, bytes, frameResult, detector.classes, mask.mask))) {
+        log.info('frame already committed (re-delivery): no new counts or alerts');
+        framesProcessed.inc({ outcome: 'duplicate' });
+        return frameResult;
+      }
       await this.d.review.consider(frame, bytes, detections, detector.classes);
     }
     frameResult.latencyMs.total = Math.round((performance.now() - started) * 10) / 10;
@@ -156,7 +157,7 @@ export class FrameProcessor {
 
   /**
    * The stateful part, one frame of a camera at a time (a per-camera lock),
-   * committed at most once per frame id.
+   * committed at most once per frame id. False when the frame was committed before.
    */
   private async commitCameraFrame(
     frame: FrameJob,
@@ -165,15 +166,10 @@ export class FrameProcessor {
     result: FrameResult,
     classes: string[],
     mask: WaterMask | null,
-    log: Logger,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const thumb = await greyThumbnail(bytes);
-    await this.d.cameras.withLock(frame.cameraId, async () => {
-      if (!(await this.d.cameras.claimFrame(frame.cameraId, frame.frameId))) {
-        log.info('frame already committed (re-delivery): no new counts or alerts');
-        framesProcessed.inc({ outcome: 'duplicate' });
-        return;
-      }
+    return this.d.cameras.withLock(frame.cameraId, async () => {
+      if (!(await this.d.cameras.claimFrame(frame.cameraId, frame.frameId))) return false;
       const mem = await this.d.cameras.memory(frame.cameraId);
       // A frame older than one already committed (parallel workers) still counts, but must not move the tracker back in time.
       const late = frame.seq <= mem.lastSeq && frame.capturedAt <= mem.lastCapturedAt;
@@ -228,6 +224,7 @@ export class FrameProcessor {
         latencyMs: result.latencyMs.inference,
       };
       await this.d.cameras.appendSummary(frame.cameraId, summary);
+      return true;
     });
   }
 }
