@@ -1,6 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, type ModelConfig } from '@riverwatch/common';
+import { ConfigError, modelVersions, type ModelConfig } from '@riverwatch/common';
+
+export { modelVersions };
 
 export interface ModelEntry {
   /** models/<name> */
@@ -8,17 +10,6 @@ export interface ModelEntry {
   config: ModelConfig;
   version: string;
   onnxPath: string;
-}
-
-/** Numeric version folders of a model dir that hold a model.onnx, highest first. */
-export async function modelVersions(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const versions: string[] = [];
-  for (const n of names) {
-    if (!/^\d+$/.test(n)) continue;
-    if (await stat(join(dir, n, 'model.onnx')).then((s) => s.isFile(), () => false)) versions.push(n);
-  }
-  return versions.sort((a, b) => Number(b) - Number(a));
 }
 
 /** A Triton-layout model dir: config.json plus <version>/model.onnx (the highest version unless one is named). */

@@ -1,6 +1,6 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger, ModelConfig } from '@riverwatch/common';
+import { modelVersions, type Logger, type ModelConfig } from '@riverwatch/common';
 
 export interface CatalogModel {
   name: string;
@@ -34,21 +34,8 @@ export class ModelCatalog {
         this.logger.warn({ model: name, err: (err as Error).message }, 'skipping model folder without a readable config.json');
         continue;
       }
-      models.push({ name: config.name ?? name, versions: await this.versions(dir), config });
+      models.push({ name: config.name ?? name, versions: (await modelVersions(dir)).map(Number).reverse(), config });
     }
     return models;
-  }
-
-  private async versions(dir: string): Promise<number[]> {
-    const out: number[] = [];
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || !/^\d+$/.test(entry.name)) continue;
-      const ok = await stat(join(dir, entry.name, 'model.onnx')).then(
-        () => true,
-        () => false,
-      );
-      if (ok) out.push(Number(entry.name));
-    }
-    return out.sort((a, b) => a - b);
   }
 }
