@@ -11,8 +11,8 @@ export function createRedis(url: string, kind: 'blocking' | 'command' = 'command
   const options: RedisOptions =
     kind === 'blocking'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 5000 };
-  const client = new Redis(url, { lazyConnect: false, ...options, ...extra });
+      : { maxRetriesPerRequest: 2, connectTimeout: 5000 };
+  const client = new Redis(url, { ...options, ...extra });
   // ioredis reconnects by itself; without a listener every failed attempt is printed as "Unhandled error event".
   client.on('error', () => {});
   return client;
@@ -45,12 +45,11 @@ export async function waitForRedis(url: string, timeoutMs = 5000): Promise<void>
   }
 }
 
-/** A URL with any password replaced, safe to log or echo. */
-export function redactUrl(url: string): string {
+/** The URL with any password replaced, safe to log or echo. */
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    if (u.username && u.password) u.username = u.username;
     return u.toString();
   } catch {
     return '<invalid url>';
