@@ -22,7 +22,7 @@ describe('operator dashboard in Chromium', () => {
   beforeAll(async () => {
     ctx = await createTestContext({ RIVERWATCH_ADMIN_KEY: ADMIN_KEY, HOST: '127.0.0.1' });
     stack = await runStack({ services: ['api'], env: ctx.env });
-    base = `http://127.0.0.1:${(stack.services[0] as unknown as { port: number }).port}`;
+    base = `http://127.0.0.1:${stack.services[0]!.port}`;
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

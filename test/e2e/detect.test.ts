@@ -64,7 +64,7 @@ describe('POST /v1/detect end to end', () => {
   it('runs the real pipeline with all services in one process', async () => {
     ctx = await createTestContext({ RIVERWATCH_ADMIN_KEY: ADMIN_KEY, MODEL_REPOSITORY: `${repoRoot}models`, HOST: '127.0.0.1' });
     stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
-    const port = (stack.services.find((s) => s.name === 'api') as unknown as { port: number }).port;
+    const port = stack.services.find((s) => s.name === 'api')!.port;
     await expectDetectWorks(ctx, `http://127.0.0.1:${port}`);
   });
 

@@ -53,6 +53,11 @@ export interface CameraConfig {
   updatedAt: number;
 }
 
+/** Camera settings a request may leave out; the API fills them in, the worker falls back to them. */
+export function cameraDefaults(): Pick<CameraConfig, 'fps' | 'maxWidth' | 'zones' | 'segmentEveryFrames' | 'segmentMaxAgeSeconds' | 'enabled'> {
+  return { fps: 1, maxWidth: 1280, zones: { include: [], exclude: [] }, segmentEveryFrames: 30, segmentMaxAgeSeconds: 60, enabled: true };
+}
+
 export type CameraState = 'connecting' | 'online' | 'offline' | 'stopped';
 
 /** Written by ingest at keys.cameraStatus (a Redis hash of strings). */

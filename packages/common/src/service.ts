@@ -1,6 +1,8 @@
 /** Every service is a module whose start() returns a handle to stop it. */
 export interface RunningService {
   readonly name: string;
+  /** The bound API port (the api service); with PORT=0 it is only known after start. */
+  readonly port?: number;
   stop(): Promise<void>;
 }
 

@@ -29,7 +29,7 @@ export const command: CliCommand = {
   async run() {
     if (!existsSync(clip)) throw new Error(`demo clip missing at ${clip}`);
     const stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'] });
-    const apiService = stack.services.find((s) => s.name === 'api') as unknown as { port: number };
+    const apiService = stack.services.find((s) => s.name === 'api')! as { port: number };
     const base = `http://127.0.0.1:${apiService.port}`;
     const key = stack.adminKey!;
     try {

@@ -48,8 +48,7 @@ export const command: CliCommand = {
     const stack = await runStack({ services, env });
 
     if (services.includes('api')) {
-      const port = stack.services.find((s) => s.name === 'api') as unknown as { port?: number } | undefined;
-      const shownPort = port?.port ?? stack.config.api.port;
+      const shownPort = stack.services.find((s) => s.name === 'api')?.port ?? stack.config.api.port;
       console.log(`\nriverwatch is running\n  API:       http://localhost:${shownPort}/v1\n  Dashboard: http://localhost:${shownPort}/\n  Admin key: ${stack.adminKey}\n`);
     }
 

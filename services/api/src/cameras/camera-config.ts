@@ -1,4 +1,4 @@
-import { DEFAULT_ALERT_RULES, newId, type AlertRules, type CameraConfig, type RiverwatchConfig } from '@riverwatch/common';
+import { DEFAULT_ALERT_RULES, cameraDefaults, newId, type AlertRules, type CameraConfig, type RiverwatchConfig } from '@riverwatch/common';
 import { badRequest } from '../http-error.ts';
 import type { CameraCreate, CameraPatch } from '../schemas/cameras.ts';
 import { redactSourceUrl, sourceUrlProblem } from './source-url.ts';
@@ -16,19 +16,20 @@ function checkSource(url: string): string {
 
 /** A new camera from the request, filling defaults from configuration. */
 export function newCamera(input: CameraCreate, config: RiverwatchConfig, now = Date.now()): CameraConfig {
+  const defaults = cameraDefaults();
   return {
     id: newId('cam'),
     name: input.name,
     sourceUrl: checkSource(input.sourceUrl),
-    fps: input.fps ?? 1,
-    maxWidth: input.maxWidth ?? 1280,
-    zones: input.zones ?? { include: [], exclude: [] },
+    fps: input.fps ?? defaults.fps,
+    maxWidth: input.maxWidth ?? defaults.maxWidth,
+    zones: input.zones ?? defaults.zones,
     rules: checkRules({ ...DEFAULT_ALERT_RULES, ...input.rules }),
     detectorModel: input.detectorModel ?? config.worker.detectorModel,
     segmenterModel: input.segmenterModel ?? config.worker.segmenterModel,
-    segmentEveryFrames: input.segmentEveryFrames ?? 30,
-    segmentMaxAgeSeconds: input.segmentMaxAgeSeconds ?? 60,
-    enabled: input.enabled ?? true,
+    segmentEveryFrames: input.segmentEveryFrames ?? defaults.segmentEveryFrames,
+    segmentMaxAgeSeconds: input.segmentMaxAgeSeconds ?? defaults.segmentMaxAgeSeconds,
+    enabled: input.enabled ?? defaults.enabled,
     createdAt: now,
     updatedAt: now,
   };

@@ -1,4 +1,4 @@
-import { DEFAULT_ALERT_RULES, type CameraConfig, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
+import { DEFAULT_ALERT_RULES, cameraDefaults, type CameraConfig, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
 import { emptyRuleState, type AlertRuleState } from '../alerts/alert-rules.ts';
 import { emptyTrackerState, type TrackerState } from '../tracking/debris-tracker.ts';
 
@@ -47,14 +47,9 @@ export class CameraStore {
       id: cameraId,
       name: cameraId,
       sourceUrl: '',
-      fps: 2,
-      maxWidth: 1280,
-      zones: { include: [], exclude: [] },
+      ...cameraDefaults(),
       detectorModel: defaults.detectorModel,
       segmenterModel: defaults.segmenterModel,
-      segmentEveryFrames: 25,
-      segmentMaxAgeSeconds: 60,
-      enabled: true,
       createdAt: 0,
       updatedAt: 0,
       ...stored,
