@@ -20,7 +20,7 @@ three detection scales (strides 8/16/32) with 3 anchors each (k-means on the
 training boxes, stored in `config.json` and in the ONNX metadata). Loss is
 YOLOv5's: CIoU box loss, BCE objectness with IoU targets, BCE classes,
 neighbour-cell assignment, anchor-ratio threshold 4. The ONNX graph ends in
-the official YOLOv5 `Detect` decode, so `output0` is `[N, 6300, 10]`:
+the official YOLOv5 `Detect` decode, so `output0` is `[N, {rows}, 10]`:
 cx, cy, w, h in input pixels, objectness and 5 class scores already sigmoid-ed
 (score = obj x cls, as YOLOv5's NMS does).""",
     "debris-ssd": """SSDLite-style detector written from scratch (`training/riverkit/ssd.py`):
@@ -31,8 +31,8 @@ cell (sizes in `config.json` `anchorGenerator`, aspect ratios 1, 2, 1/2).
 Matching IoU >= 0.5 plus each ground truth's best anchor; smooth-L1 on
 encoded offsets (variances 0.1/0.2), softmax cross-entropy with 3:1 hard
 negative mining. Box decoding and the softmax are in the ONNX graph:
-`boxes [N, 12750, 4]` x1, y1, x2, y2 normalised to the 320x320 input,
-`scores [N, 12750, 6]` with column 0 = background. No NMS in the graph.""",
+`boxes [N, {rows}, 4]` x1, y1, x2, y2 normalised to the {w}x{h} input,
+`scores [N, {rows}, 6]` with column 0 = background. No NMS in the graph.""",
     "water-seg": """Small U-Net written from scratch (`training/riverkit/unet.py`): five
 stride-2 encoder stages (12/24/40/64/96 channels, two 3x3 conv-BN-ReLU each),
 bilinear upsampling decoder with skip connections, and a last 3x3 conv that
@@ -41,8 +41,8 @@ Output `logits [N, 1, 256, 256]`; water where logit > 0.""",
 }
 
 PREP = {
-    "debris-yolov5": "RGB, letterbox to 320x320 (pad value 114, image centred), pixel/255, NCHW FP32.",
-    "debris-ssd": "RGB, letterbox to 320x320 (pad value 114, image centred), pixel/255, NCHW FP32 (same as debris-yolov5).",
+    "debris-yolov5": "RGB, letterbox to {w}x{h} (pad value 114, image centred; a 640x360 frame keeps scale 1 and gets 12 rows of padding above and below), pixel/255, NCHW FP32.",
+    "debris-ssd": "RGB, letterbox to {w}x{h} (pad value 114, image centred), pixel/255, NCHW FP32 (same as debris-yolov5).",
     "water-seg": "RGB, stretched (no letterbox) to 256x256, pixel/255, NCHW FP32. Resize the logits back to the frame size (bilinear), then > 0.",
 }
 
@@ -80,14 +80,15 @@ def main(name):
     size_mb = os.path.getsize(os.path.join(d, "1", "model.onnx")) / 1e6
     params = re.findall(r"params ([\d.]+)M", log)
     e = cfg["evaluation"]
+    dims = {"w": cfg["input"]["width"], "h": cfg["input"]["height"], "rows": cfg["outputs"][0]["dims"][1]}
     key, target = TARGET[name]
     got = e.get(key) or 0
     lines = [f"# {name}", "",
              f"Task `{cfg['task']}`, output format `{cfg['format']}`, ONNX (opset 12, dynamic batch), "
              f"{size_mb:.1f} MB, {params[0] if params else '?'} M parameters. Trained from scratch on rendered river "
              "scenes; no pretrained weights.", "",
-             "## Architecture", "", ARCH[name], "",
-             "## Input and output", "", "Input `images` " + f"[N, 3, {cfg['input']['height']}, {cfg['input']['width']}]: " + PREP[name], "",
+             "## Architecture", "", ARCH[name].format(**dims), "",
+             "## Input and output", "", "Input `images` " + f"[N, 3, {cfg['input']['height']}, {cfg['input']['width']}]: " + PREP[name].format(**dims), "",
              "Outputs: " + ", ".join(f"`{o['name']}` {o['dims']}" for o in cfg["outputs"]) + ".", "",
              f"Classes: {', '.join(cfg['classes'])}. Default thresholds: score {cfg['thresholds']['score']}, NMS IoU {cfg['thresholds']['iou']}.", "",
              "## Data", "",

@@ -6,7 +6,7 @@
 
 Uses the checkpoint the train script left in the data cache
 ($RIVERWATCH_DATA/<model>.pt, same weights as the exported ONNX) and the same
-pre/post-processing as the training-time evaluation (letterbox 320, per-class
+pre/post-processing as the training-time evaluation (letterbox to 640x384, per-class
 NMS, at most 100 detections per image).
 """
 import argparse
@@ -33,11 +33,11 @@ def load_infer(name, ckpt, conf=None):
         from riverkit.ssd import SSDExport, SSDLite, postprocess
         m = SSDLite(len(CLASSES))
         m.load_state_dict(sd["model"])
-        exp = SSDExport(m.eval(), 320).eval()
+        exp = SSDExport(m.eval(), C.DETECT_INPUT).eval()
 
         def infer(x):
             b, s = exp(x)
-            return postprocess(b, s, conf_thr=0.01 if conf is None else conf, iou_thr=0.45, size=320)
+            return postprocess(b, s, C.DETECT_INPUT, conf_thr=0.01 if conf is None else conf, iou_thr=0.45)
         return infer
     raise SystemExit(f"unknown detector {name}")
 
@@ -53,7 +53,7 @@ def main():
     C.set_threads()
     infer = load_infer(a.model, a.ckpt or os.path.join(C.CACHE, a.model + ".pt"), a.conf)
     with torch.no_grad():
-        preds = C.predict_dataset(infer, a.data, 320)
+        preds = C.predict_dataset(infer, a.data, C.DETECT_INPUT)
     with open(a.out, "w") as f:
         json.dump(preds, f, separators=(",", ":"))
 

@@ -4,7 +4,7 @@
   /usr/bin/python3 training/train_ssd.py            # full run (fixed seed)
   /usr/bin/python3 training/train_ssd.py --quick    # a few minutes, same I/O layout
 
-Same data and conventions as train_yolov5.py (letterbox 320, pad 114, RGB 0..1).
+Same data and conventions as train_yolov5.py (letterbox to 640x384 at scale 1, pad 114, RGB 0..1).
 Writes models/debris-ssd/{1/model.onnx,config.json,train_log.txt,eval.json}.
 """
 import json
@@ -20,14 +20,13 @@ from riverkit.objects import CLASSES  # noqa: E402
 from riverkit.ssd import SIZES, STRIDES, RATIOS, SSDExport, SSDLite, SSDLoss, postprocess  # noqa: E402
 
 NAME = "debris-ssd"
-SIZE = 320
-TRAIN_H = 192
+SIZE = C.DETECT_INPUT  # (h, w)
 
 
 def main():
     a = C.train_args(NAME, 3300, 16, 3e-3, 300)
     log, train_dir, eval_dir = C.start_run(NAME, a)
-    imgs, labels, _ = C.load_detection_set(train_dir, SIZE, TRAIN_H, limit=a.train_count)
+    imgs, labels, _ = C.load_detection_set(train_dir, SIZE, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     model = SSDLite(len(CLASSES))
     if a.init:
@@ -40,20 +39,20 @@ def main():
         loc, conf = m(x)
         return loss_fn(loc, conf, lab, x.shape[2], x.shape[3])
 
-    m, steps, train_s = C.train_loop(model, step_fn, imgs, labels, a, log)
+    m, steps, train_s = C.train_loop(model, step_fn, imgs, labels, a, log, crop=C.TRAIN_CROP)
     exp = SSDExport(m, SIZE).eval()
     torch.save({"model": m.state_dict()}, os.path.join(C.CACHE, NAME + ".pt"))
 
     def infer(x):
         b, s = exp(x)
-        return postprocess(b, s, conf_thr=0.01, iou_thr=0.45, max_det=100, size=SIZE)
+        return postprocess(b, s, SIZE, conf_thr=0.01, iou_thr=0.45, max_det=100)
 
     metrics, preds = C.evaluate_detector(infer, eval_dir, SIZE, CLASSES, log)
     with open(os.path.join(C.CACHE, NAME + "_eval_predictions.json"), "w") as f:
         json.dump(preds, f)
     with open(os.path.join(a.out, "eval.json"), "w") as f:
         json.dump(metrics, f, indent=1)
-    dims = export_onnx(exp, os.path.join(a.out, "1", "model.onnx"), (SIZE, SIZE), ["boxes", "scores"],
+    dims = export_onnx(exp, os.path.join(a.out, "1", "model.onnx"), SIZE, ["boxes", "scores"],
                        {"names": str({i: n for i, n in enumerate(CLASSES)}), "background": "scores column 0",
                         "producer": "riverwatch training/train_ssd.py"})
     ev = {"dataset": f"rendered eval split (training/render.py --split eval, seed 20251126), {metrics['images']} images, {metrics['labels']} boxes",
@@ -61,7 +60,7 @@ def main():
           "precision": metrics["precision"], "recall": metrics["recall"],
           "perClass": {k: {"ap50": v["ap50"], "ap50_95": v["ap50_95"]} for k, v in metrics["perClass"].items()},
           "trainIterations": steps, "trainSeconds": round(train_s)}
-    write_config(NAME, "detect", "ssd", (SIZE, SIZE), "letterbox", dims, evaluation=ev,
+    write_config(NAME, "detect", "ssd", SIZE, "letterbox", dims, evaluation=ev,
                  thresholds={"score": 0.3, "iou": 0.45},
                  extra={"background": 0, "boxFormat": "x1y1x2y2-normalized",
                         "anchorGenerator": {"strides": list(STRIDES), "sizes": [list(s) for s in SIZES],

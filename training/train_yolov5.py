@@ -23,14 +23,13 @@ from riverkit.objects import CLASSES  # noqa: E402
 from riverkit.yolo import YoloDetector, YoloLoss, kmeans_anchors, postprocess  # noqa: E402
 
 NAME = "debris-yolov5"
-SIZE = 320
-TRAIN_H = 192  # 640x360 letterboxed to 320 is 320x180 + padding; train on the 192-row band
+SIZE = C.DETECT_INPUT  # (h, w)
 
 
 def main():
     a = C.train_args(NAME, 5400, 16, 2e-3, 300)
     log, train_dir, eval_dir = C.start_run(NAME, a)
-    imgs, labels, _ = C.load_detection_set(train_dir, SIZE, TRAIN_H, limit=a.train_count)
+    imgs, labels, _ = C.load_detection_set(train_dir, SIZE, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     wh = np.concatenate([l[:, 3:5] - l[:, 1:3] for l in labels if len(l)])
     init = torch.load(a.init, map_location="cpu") if a.init else None
@@ -41,12 +40,12 @@ def main():
         model.load_state_dict(init["model"])
         log(f"initialised from {a.init}")
     log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
-    loss_fn = YoloLoss(model, SIZE)
+    loss_fn = YoloLoss(model, C.TRAIN_CROP[1])
 
     def step_fn(m, x, lab):
         return loss_fn(m(x), C.batch_targets(lab))
 
-    m, step, train_s = C.train_loop(model, step_fn, imgs, labels, a, log)
+    m, step, train_s = C.train_loop(model, step_fn, imgs, labels, a, log, crop=C.TRAIN_CROP)
     torch.save({"model": m.state_dict(), "anchors": anchors.tolist()}, os.path.join(C.CACHE, NAME + ".pt"))
 
     def infer(x):
@@ -58,7 +57,7 @@ def main():
     with open(os.path.join(a.out, "eval.json"), "w") as f:
         json.dump(metrics, f, indent=1)
     m.export = True
-    dims = export_onnx(m, os.path.join(a.out, "1", "model.onnx"), (SIZE, SIZE), ["output0"],
+    dims = export_onnx(m, os.path.join(a.out, "1", "model.onnx"), SIZE, ["output0"],
                        {"stride": 32, "names": str({i: n for i, n in enumerate(CLASSES)}),
                         "anchors": json.dumps(anchors.reshape(3, 6).tolist()), "producer": "riverwatch training/train_yolov5.py"})
     ev = {"dataset": f"rendered eval split (training/render.py --split eval, seed 20251126), {metrics['images']} images, {metrics['labels']} boxes",
@@ -66,7 +65,7 @@ def main():
           "precision": metrics["precision"], "recall": metrics["recall"],
           "perClass": {k: {"ap50": v["ap50"], "ap50_95": v["ap50_95"]} for k, v in metrics["perClass"].items()},
           "trainIterations": step, "trainSeconds": round(train_s)}
-    write_config(NAME, "detect", "yolov5", (SIZE, SIZE), "letterbox", dims, evaluation=ev,
+    write_config(NAME, "detect", "yolov5", SIZE, "letterbox", dims, evaluation=ev,
                  thresholds={"score": 0.25, "iou": 0.45},
                  extra={"anchors": anchors.reshape(3, 6).tolist(), "strides": [8, 16, 32]},
                  root=os.path.dirname(os.path.abspath(a.out)))

@@ -4,8 +4,9 @@ import { repoRoot } from '../support/cli.ts';
 
 /** The training kit's own Python tests run in the same suite (Debian's interpreter has its packages). */
 describe('training kit (Python)', () => {
-  it('evaluate.py passes its hand-computed checks', () => {
-    const out = execFileSync('/usr/bin/python3', ['training/test_evaluate.py'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  it.each(['test_evaluate.py', 'test_augment.py'])('%s passes', (script) => {
+    // unittest reports on stderr; a failure exits non-zero and execFileSync throws with the report.
+    const out = execFileSync('/usr/bin/python3', [`training/${script}`], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toBe('');
   });
 });

@@ -16,6 +16,10 @@ from .dataset import list_images, read_labels
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.environ.get("RIVERWATCH_DATA", os.path.join(REPO, "data", "training-cache"))
 PAD = 114
+# Detector input (h, w): a 640x360 frame letterboxed at scale 1 (12 rows of padding
+# top and bottom), so 8 px debris stays 8 px. Detectors train on crops of it.
+DETECT_INPUT = (384, 640)
+TRAIN_CROP = (256, 320)
 
 
 def train_args(name, iters, batch, lr, quick_iters, description=None):
@@ -60,17 +64,19 @@ def set_threads(n=None):
 
 
 def letterbox(rgb, size, pad=PAD):
-    """Resize keeping aspect ratio into size x size, centred, padded with `pad`.
+    """Resize keeping aspect ratio into `size` (an int for a square, or (h, w)),
+    centred, padded with `pad`.
 
     Returns (image, scale r, (pad_x, pad_y)); image pixel p maps to p * r + pad.
     Same rule as YOLOv5's letterbox(auto=False) and packages/vision.
     """
+    sh, sw = (size, size) if isinstance(size, int) else size
     h, w = rgb.shape[:2]
-    r = min(size / w, size / h)
+    r = min(sw / w, sh / h)
     nw, nh = int(round(w * r)), int(round(h * r))
-    px, py = (size - nw) // 2, (size - nh) // 2
-    out = np.full((size, size, 3), pad, np.uint8)
-    out[py:py + nh, px:px + nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    px, py = (sw - nw) // 2, (sh - nh) // 2
+    out = np.full((sh, sw, 3), pad, np.uint8)
+    out[py:py + nh, px:px + nw] = rgb if (nw, nh) == (w, h) else cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_LINEAR)
     return out, r, (px, py)
 
 
@@ -86,11 +92,10 @@ def ensure_dataset(split, count, path=None):
     return path
 
 
-def load_detection_set(root, size=320, crop_h=None, limit=None):
+def load_detection_set(root, size=DETECT_INPUT, crop_h=None, limit=None):
     """Letterbox every image to `size`; optionally keep only a centred band of
-    `crop_h` rows (training on the non-padded band saves ~40% compute for
-    16:9 frames; the nets are fully convolutional). Returns uint8 NCHW array
-    and per-image float arrays of [cls, x1, y1, x2, y2] in tensor pixels."""
+    `crop_h` rows. Returns uint8 NCHW array and per-image float arrays of
+    [cls, x1, y1, x2, y2] in tensor pixels."""
     names = list_images(root)[:limit]
     imgs, labels = [], []
     for n in names:
@@ -99,7 +104,7 @@ def load_detection_set(root, size=320, crop_h=None, limit=None):
         lb, r, (px, py) = letterbox(rgb, size)
         oy = 0
         if crop_h:
-            oy = (size - crop_h) // 2
+            oy = (lb.shape[0] - crop_h) // 2
             lb = lb[oy:oy + crop_h]
         boxes = read_labels(os.path.join(root, "labels", os.path.splitext(n)[0] + ".txt"), W, H)
         lab = np.array([[c, x1 * r + px, y1 * r + py - oy, x2 * r + px, y2 * r + py - oy]
@@ -109,8 +114,44 @@ def load_detection_set(root, size=320, crop_h=None, limit=None):
     return np.stack(imgs), labels, names
 
 
-def augment_batch(rng, imgs, labels):
-    """Horizontal flips and brightness/contrast jitter (cheap; data is plentiful)."""
+def random_crop(rng, img, lab, crop, scale=(0.8, 1.25), on_object=0.75, min_visible=0.4):
+    """A (h, w) = `crop` window of a CHW uint8 image at a random scale,
+    centred on a random labelled object `on_object` of the time (most of a
+    16:9 frame is empty water). Boxes cut by the window are clipped and kept
+    when at least `min_visible` of them is inside."""
+    ch, cw = crop
+    _, H, W = img.shape
+    s = rng.uniform(*scale)
+    rw, rh = min(W, cw / s), min(H, ch / s)
+    if len(lab) and rng.random() < on_object:
+        b = lab[rng.integers(len(lab))]
+        cx = (b[1] + b[3]) / 2 + rng.uniform(-0.4, 0.4) * rw
+        cy = (b[2] + b[4]) / 2 + rng.uniform(-0.4, 0.4) * rh
+    else:
+        cx, cy = rng.uniform(0, W), rng.uniform(0, H)
+    x0 = int(np.clip(cx - rw / 2, 0, W - rw))
+    y0 = int(np.clip(cy - rh / 2, 0, H - rh))
+    x1, y1 = x0 + int(round(rw)), y0 + int(round(rh))
+    patch = np.ascontiguousarray(img[:, y0:y1, x0:x1].transpose(1, 2, 0))
+    sx, sy = cw / (x1 - x0), ch / (y1 - y0)
+    out = cv2.resize(patch, (cw, ch), interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
+    if not len(lab):
+        return out, lab
+    bx = lab[:, 1:5] - np.array([x0, y0, x0, y0], np.float32)
+    area = (bx[:, 2] - bx[:, 0]) * (bx[:, 3] - bx[:, 1])
+    cl = np.clip(bx, 0, [x1 - x0, y1 - y0, x1 - x0, y1 - y0])
+    vis = (cl[:, 2] - cl[:, 0]) * (cl[:, 3] - cl[:, 1])
+    cl *= np.array([sx, sy, sx, sy], np.float32)
+    keep = (vis >= min_visible * area) & (cl[:, 2] - cl[:, 0] >= 2) & (cl[:, 3] - cl[:, 1] >= 2)
+    return out, np.concatenate([lab[keep, :1], cl[keep]], 1).astype(np.float32)
+
+
+def augment_batch(rng, imgs, labels, crop=None):
+    """Random crops (when `crop` is set), horizontal flips, brightness/contrast
+    and per-channel colour jitter (cheap; data is plentiful)."""
+    if crop:
+        pairs = [random_crop(rng, im, lab, crop) for im, lab in zip(imgs, labels)]
+        imgs, labels = np.stack([p[0] for p in pairs]), [p[1] for p in pairs]
     x = torch.from_numpy(imgs).float() / 255.0
     out_labels = []
     for i in range(len(x)):
@@ -120,7 +161,8 @@ def augment_batch(rng, imgs, labels):
             w = x.shape[-1]
             lab[:, [1, 3]] = w - lab[:, [3, 1]]
         a, b = rng.uniform(0.75, 1.25), rng.uniform(-0.08, 0.08)
-        x[i] = (x[i] * a + b).clamp(0, 1)
+        g = torch.from_numpy(rng.uniform(0.92, 1.08, 3).astype(np.float32)).view(3, 1, 1)
+        x[i] = (x[i] * a * g + b).clamp(0, 1)
         out_labels.append(lab)
     return x, out_labels
 
@@ -250,7 +292,7 @@ def batch_targets(labels):
     return torch.tensor(rows, dtype=torch.float32).reshape(-1, 6)
 
 
-def train_loop(model, step_fn, imgs, labels, a, log, augment=True):
+def train_loop(model, step_fn, imgs, labels, a, log, augment=True, crop=None):
     """Shared loop: AdamW, warmup + cosine, EMA, grad clipping.
 
     Progress is max(step / a.iters, elapsed / budget) when a.max_minutes is
@@ -276,7 +318,7 @@ def train_loop(model, step_fn, imgs, labels, a, log, augment=True):
                 break
             idx = np.sort(perm[i:i + a.batch])
             if augment:
-                x, lab = augment_batch(rng, imgs[idx], [labels[j] for j in idx])
+                x, lab = augment_batch(rng, imgs[idx], [labels[j] for j in idx], crop)
             else:
                 x, lab = torch.from_numpy(imgs[idx]).float() / 255.0, [labels[j] for j in idx]
             lr = a.lr * (step + 1) / warm if step < warm else \

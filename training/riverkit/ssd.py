@@ -119,11 +119,12 @@ class SSDExport(nn.Module):
     """Graph for ONNX: decoding + softmax inside, boxes normalised to the input."""
 
     def __init__(self, model, size):
+        """size: the input's (h, w)."""
         super().__init__()
         self.model = model
-        a = make_anchors(size, size)
-        self.register_buffer("anchors", a)
-        self.register_buffer("norm", torch.tensor([size, size, size, size], dtype=torch.float32))
+        h, w = size
+        self.register_buffer("anchors", make_anchors(h, w))
+        self.register_buffer("norm", input_scale(size))
 
     def forward(self, x):
         loc, conf = self.model(x)
@@ -180,9 +181,17 @@ class SSDLoss:
         return l_loc + l_cls, torch.stack((l_loc.detach(), l_cls.detach()))
 
 
-def postprocess(boxes, scores, conf_thr=0.01, iou_thr=0.45, max_det=100, size=1.0):
-    """Export-format outputs -> per image (boxes xyxy input px, scores, classes 0..nc-1)."""
+def input_scale(size):
+    """(h, w) -> [w, h, w, h]: normalised xyxy boxes times this are input pixels."""
+    h, w = size
+    return torch.tensor([w, h, w, h], dtype=torch.float32)
+
+
+def postprocess(boxes, scores, size, conf_thr=0.01, iou_thr=0.45, max_det=100):
+    """Export-format outputs -> per image (boxes xyxy input px, scores, classes 0..nc-1);
+    size: the input's (h, w)."""
     from .common import batched_nms
+    scale = input_scale(size)
     res = []
     for b, s in zip(boxes, scores):
         s = s[:, 1:]
@@ -196,7 +205,7 @@ def postprocess(boxes, scores, conf_thr=0.01, iou_thr=0.45, max_det=100, size=1.
             keep_b.append(b[k])
             keep_s.append(sc[k])
             keep_c.append(torch.full((int(k.sum()),), c))
-        bb, ss, cc = torch.cat(keep_b) * size, torch.cat(keep_s), torch.cat(keep_c)
+        bb, ss, cc = torch.cat(keep_b) * scale, torch.cat(keep_s), torch.cat(keep_c)
         keep = batched_nms(bb, ss, cc, iou_thr, max_det)
         res.append((bb[keep], ss[keep], cc[keep]))
     return res
