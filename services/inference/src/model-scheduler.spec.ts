@@ -70,6 +70,42 @@ describe('ModelScheduler', () => {
     expect(out[1][0].shape).toEqual([2, 1]);
   });
 
+  it('runs a lone caller at once, and waits again at the first sign of company', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+    const inst = fakeInstance();
+    const s = scheduler(inst, { maxQueueDelayMs: 50 });
+    // Nothing is known about the first caller: it waits for company like any other.
+    const first = s.submit(request([1]));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(inst.runs).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await first;
+    // It ran alone and nobody came meanwhile: the next request from it runs without the delay.
+    for (const v of [2, 3]) {
+      const next = s.submit(request([v]));
+      await vi.advanceTimersByTimeAsync(0); // no time passes
+      expect(inst.runs, `request ${v} ran without waiting`).toHaveLength(v);
+      await next;
+    }
+    // A second caller arrives while a run is in flight: the two queued requests batch together.
+    inst.hold = true;
+    const running = s.submit(request([4]));
+    const queued = [s.submit(request([5])), s.submit(request([6]))];
+    inst.hold = false;
+    inst.release();
+    await running;
+    await vi.advanceTimersByTimeAsync(50); // the two queued ones still get their delay for more company
+    await Promise.all(queued);
+    expect(inst.runs.slice(3)).toEqual([[1, 1], [2, 1]]);
+    // After a batch of two, a single request waits for company again.
+    const lone = s.submit(request([7]));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(inst.runs).toHaveLength(5);
+    await vi.advanceTimersByTimeAsync(40);
+    await lone;
+    expect(inst.runs).toHaveLength(6);
+  });
+
   it('waits up to maxQueueDelayMs for company, then runs what it has', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
     const inst = fakeInstance();

@@ -58,6 +58,11 @@ interface Waiting extends QueuedRequest {
  * Per model version: a queue in front of the session instances. With dynamic
  * batching, requests wait up to maxQueueDelayMs for company, are stacked along
  * dimension 0 into one run of at most maxBatchSize, and the outputs are split back.
+ *
+ * A caller that is alone is not kept waiting for company that never comes: when
+ * the last run carried one request and nothing arrived while it ran, the next
+ * request finding every instance idle runs at once. The first sign of
+ * concurrency (a second request queued during a run) brings the wait back.
  */
 export class ModelScheduler {
   private readonly queue: Waiting[] = [];
@@ -65,6 +70,8 @@ export class ModelScheduler {
   private readonly instances: ModelInstance[];
   private timer: NodeJS.Timeout | undefined;
   private busy = 0;
+  /** The last run carried one request and nothing arrived while it ran. */
+  private alone = false;
   private drainWaiters: (() => void)[] = [];
   private closed = false;
 
@@ -160,7 +167,8 @@ export class ModelScheduler {
       }
     }
     const waited = performance.now() - head.enqueuedAt;
-    if (!full && waited < maxQueueDelayMs) {
+    const loneCaller = this.alone && this.busy === 0 && this.queue.length === 1;
+    if (!full && waited < maxQueueDelayMs && !loneCaller) {
       this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(maxQueueDelayMs - waited)));
       return undefined;
     }
@@ -187,6 +195,7 @@ export class ModelScheduler {
       for (const r of batch) r.reject(e);
     } finally {
       this.busy--;
+      this.alone = batch.length === 1 && this.busy === 0 && this.queue.length === 0;
       if (instance.alive) this.idle.push(instance);
       else this.replace(instance);
       this.pump();
