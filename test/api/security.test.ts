@@ -187,4 +187,28 @@ describe('rate limits', () => {
     // Callers without a key are limited by address, separately, and still told to authenticate.
     expect((await limited.app.inject({ url: '/v1/cameras' })).statusCode).toBe(401);
   });
+
+  // inject() connects from 127.0.0.1, playing the ingress; X-Forwarded-For names the real caller.
+  const keyless = (app: ApiHarness['app'], caller: string) =>
+    app.inject({ url: '/v1/cameras', headers: { 'x-forwarded-for': caller } }).then((r) => r.statusCode);
+
+  it('behind a trusted proxy, keyless callers are limited per forwarded address', async () => {
+    const proxied = await createApiHarness({ API_RATE_LIMIT_PER_MINUTE: '2', API_TRUST_PROXY: '127.0.0.1' });
+    try {
+      expect([await keyless(proxied.app, '203.0.113.7'), await keyless(proxied.app, '203.0.113.7'), await keyless(proxied.app, '203.0.113.7')]).toEqual([401, 401, 429]);
+      // Another caller through the same proxy still has its own window.
+      expect(await keyless(proxied.app, '198.51.100.9')).toBe(401);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('without API_TRUST_PROXY a forged X-Forwarded-For buys no fresh window', async () => {
+    const direct = await createApiHarness({ API_RATE_LIMIT_PER_MINUTE: '2' });
+    try {
+      expect([await keyless(direct.app, '203.0.113.7'), await keyless(direct.app, '198.51.100.1'), await keyless(direct.app, '192.0.2.44')]).toEqual([401, 401, 429]);
+    } finally {
+      await direct.close();
+    }
+  });
 });

@@ -23,9 +23,18 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ REVIEW_SCORE_BAND: '0.6,0.2' }, /REVIEW_SCORE_BAND must be "low,high"/],
     [{ KEY_PREFIX: 'a:b' }, /KEY_PREFIX must be/],
+    [{ API_TRUST_PROXY: '10.0.0.0/33' }, /API_TRUST_PROXY must be false, a hop count, or proxy addresses\/CIDRs .*"10.0.0.0\/33"/],
+    [{ API_TRUST_PROXY: 'ingress.local' }, /API_TRUST_PROXY must be/],
   ])('names the variable and what it expects: %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads API_TRUST_PROXY as off, a hop count or a list of proxies', () => {
+    expect(loadConfig({}).api.trustProxy).toBe(false);
+    expect(loadConfig({ API_TRUST_PROXY: 'false' }).api.trustProxy).toBe(false);
+    expect(loadConfig({ API_TRUST_PROXY: '2' }).api.trustProxy).toBe(2);
+    expect(loadConfig({ API_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).api.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
   });
 
   it('every environment variable it reads is documented in docs/configuration.md', () => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 
@@ -19,6 +20,11 @@ export interface RiverwatchConfig {
     detectTimeoutMs: number;
     /** Requests per minute per API key (per client address when no key is sent). */
     rateLimitPerMinute: number;
+    /**
+     * Which proxies' X-Forwarded-For to believe when taking a caller's address:
+     * false (none: the socket's peer), a hop count, or proxy addresses/CIDRs.
+     */
+    trustProxy: false | number | string[];
     /** Hosts, IPs or CIDRs webhooks may reach even though they are private/loopback. */
     webhookAllowHosts: string[];
     /** Run the webhook notifier inside the api service. */
@@ -131,6 +137,23 @@ function list(env: Env, name: string, fallback: string): string[] {
     .filter(Boolean);
 }
 
+/** "" / false: trust no proxy; a number: that many hops; else a list of proxy IPs or CIDRs. */
+function trustProxy(env: Env, name: string): false | number | string[] {
+  const v = str(env, name, '');
+  if (v === '' || /^(0|false|no|off)$/i.test(v)) return false;
+  if (/^\d+$/.test(v)) return int(env, name, 0, 1, 32);
+  const entries = list(env, name, '');
+  for (const e of entries) {
+    const [addr, bits, extra] = e.split('/');
+    const family = isIP(addr ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError(`${name} must be false, a hop count, or proxy addresses/CIDRs separated by commas; "${e}" is none of these`);
+    }
+  }
+  return entries;
+}
+
 function band(env: Env, name: string, fallback: [number, number]): [number, number] {
   const v = env[name];
   if (v === undefined || v === '') return fallback;
@@ -174,6 +197,7 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       detectTimeoutMs: int(env, 'DETECT_TIMEOUT_MS', 30_000, 100, 600_000),
       rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
+      trustProxy: trustProxy(env, 'API_TRUST_PROXY'),
       webhookAllowHosts: list(env, 'WEBHOOK_ALLOW_HOSTS', '').map((h) => h.toLowerCase()),
       webhookNotifier: bool(env, 'WEBHOOK_NOTIFIER', true),
       webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 50, 120_000),

@@ -36,7 +36,8 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions = {}): Promise<Ap
     onConstructorPoisoning: 'error',
     // SSE streams are hijacked responses: closing the app must not wait for them.
     forceCloseConnections: true,
-    trustProxy: false,
+    // request.ip (rate limits by address, logs) believes X-Forwarded-For only from configured proxies.
+    trustProxy: deps.config.api.trustProxy,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
