@@ -162,15 +162,18 @@ try {
     servedVsInProcessThroughputC8: ratio(results.served.c8.throughput, results['in-process'].c8.throughput),
     batchedVsInProcessThroughputC8: ratio(results['served-batched'].c8.throughput, results['in-process'].c8.throughput),
     servedP50OverheadC1: ratio(results.served.c1.p50 - results['in-process'].c1.p50, results['in-process'].c1.p50),
+    batchedP50OverheadC1: ratio(results['served-batched'].c1.p50 - results['in-process'].c1.p50, results['in-process'].c1.p50),
     batchedVsUnbatchedThroughputC8: ratio(results['served-batched'].c8.throughput, results.served.c8.throughput),
     batchedVsUnbatchedP95C8: ratio(results['served-batched'].c8.p95, results.served.c8.p95),
     // CPU time (client + server processes) per request vs in-process: what throughput a dedicated machine could reach.
     inProcessVsServedCpuC8: ratio(results['in-process'].c8.cpuMsPerRequest, results.served.c8.cpuMsPerRequest),
     inProcessVsBatchedCpuC8: ratio(results['in-process'].c8.cpuMsPerRequest, results['served-batched'].c8.cpuMsPerRequest),
   };
+  // Served = the shipped configuration (dynamic batching on, from config.json); the unbatched
+  // server's figures are above for reference.
   const targets = {
-    'served/in-process throughput at c8 >= 0.90': ratios.servedVsInProcessThroughputC8 >= 0.9,
-    'served p50 overhead at c1 <= 10%': ratios.servedP50OverheadC1 <= 0.1,
+    'served/in-process throughput at c8 >= 0.90': ratios.batchedVsInProcessThroughputC8 >= 0.9,
+    'served p50 overhead at c1 <= 10%': ratios.batchedP50OverheadC1 <= 0.1,
     'batched throughput >= unbatched at c8': ratios.batchedVsUnbatchedThroughputC8 >= 1,
     'batched p95 <= 2x unbatched at c8': ratios.batchedVsUnbatchedP95C8 <= 2,
   };

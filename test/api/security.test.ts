@@ -192,8 +192,8 @@ describe('rate limits', () => {
   const keyless = (app: ApiHarness['app'], caller: string) =>
     app.inject({ url: '/v1/cameras', headers: { 'x-forwarded-for': caller } }).then((r) => r.statusCode);
 
-  it('behind a trusted proxy, keyless callers are limited per forwarded address', async () => {
-    const proxied = await createApiHarness({ API_RATE_LIMIT_PER_MINUTE: '2', API_TRUST_PROXY: '127.0.0.1' });
+  it.each(['127.0.0.1', '1'])('behind a trusted proxy (API_TRUST_PROXY=%s), keyless callers are limited per forwarded address', async (trust) => {
+    const proxied = await createApiHarness({ API_RATE_LIMIT_PER_MINUTE: '2', API_TRUST_PROXY: trust });
     try {
       expect([await keyless(proxied.app, '203.0.113.7'), await keyless(proxied.app, '203.0.113.7'), await keyless(proxied.app, '203.0.113.7')]).toEqual([401, 401, 429]);
       // Another caller through the same proxy still has its own window.

@@ -25,6 +25,11 @@ export interface AppOptions {
   maxEventStreams?: number;
 }
 
+/** Fastify's types take a hop count only as a function: trust the nearest `hops` proxies. */
+function trustProxyOption(setting: false | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
 /** Builds the API as a Fastify instance that never listens: server.ts listens, tests call inject(). */
 export async function buildApp(deps: ApiDeps, opts: AppOptions = {}): Promise<ApiApp> {
   const app = Fastify({
@@ -37,7 +42,7 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions = {}): Promise<Ap
     // SSE streams are hijacked responses: closing the app must not wait for them.
     forceCloseConnections: true,
     // request.ip (rate limits by address, logs) believes X-Forwarded-For only from configured proxies.
-    trustProxy: deps.config.api.trustProxy,
+    trustProxy: trustProxyOption(deps.config.api.trustProxy),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
