@@ -8,6 +8,7 @@ Scenarios (640x360, 10 fps):
   debris-appears  frames 0-19 water only; debris on the water from frame 20 to the end (60 frames)
   debris-on-bank  debris lying on the bank, off the water, all the time (40 frames)
   debris-leaves   debris on the water for frames 0-29, gone from frame 30 (70 frames)
+  debris-accumulates  clear water, then one item every 9 frames drifts in and stays (90 frames)
 
 Writes DIR/frames/000000.jpg..., DIR/clip.mp4 (H.264, yuv420p), DIR/water_mask.png
 and DIR/truth.json:
@@ -36,9 +37,11 @@ from riverkit.scene import WATER, Scene  # noqa: E402
 FPS, W, H = 10, 640, 360
 
 
-def item(cls, x, y, L, vx=0.0, vy=0.0, start=0, end=10 ** 9, angle=0.4, submerge=0.2, on_water=True, spin=0.0):
+def item(cls, x, y, L, vx=0.0, vy=0.0, start=0, end=10 ** 9, angle=0.4, submerge=0.2, on_water=True, spin=0.0,
+         stop=None):
+    """One object's track; with `stop` it drifts to that x and stays there (caught)."""
     return dict(cls=cls, x=x, y=y, L=L, vx=vx, vy=vy, start=start, end=end, angle=angle,
-                submerge=submerge, on_water=on_water, spin=spin)
+                submerge=submerge, on_water=on_water, spin=spin, stop=stop)
 
 
 def scenario(name):
@@ -72,6 +75,13 @@ def scenario(name):
         items = [item(4, 300, 200, 70, vx=11.0, end=30, angle=0.15, submerge=0.2),
                  item(0, 260, 260, 52, vx=12.0, end=30, angle=2.8)]
         return 13, dict(layout="bank", light="day", far=0.28, near=1.05), 70, items, []
+    if name == "debris-accumulates":
+        # Litter caught in an eddy: one item every 9 frames drifts in from the left and stays,
+        # so the covered share of the water keeps growing (8 items by frame 73).
+        spots = [(560, 235), (505, 270), (600, 290), (470, 240), (545, 300), (430, 275), (500, 222), (590, 258)]
+        items = [item(k % 5, -60, y, 52 + 2 * (k % 4), vx=16.0, start=10 + 9 * k, angle=0.5 + 0.7 * k,
+                      submerge=0.1, stop=x) for k, (x, y) in enumerate(spots)]
+        return 14, dict(layout="bank", light="day", far=0.3, near=1.05), 90, items, []
     raise SystemExit(f"unknown scenario {name}")
 
 
@@ -104,7 +114,7 @@ def render(name, out, write_frames=True, quality=55):
             if not (it["start"] <= f < it["end"]):
                 continue
             t = f - it["start"]
-            x = it["x"] + it["vx"] * t
+            x = it["x"] + it["vx"] * t if it["stop"] is None else min(it["x"] + it["vx"] * t, it["stop"])
             y = it["y"] + it["vy"] * t + (np.sin(f * 0.5 + k) * 0.6 if it["on_water"] else 0)
             # Same sprite every frame: a fresh generator with the item's own seed.
             srng = np.random.default_rng(seed * 1000 + k)
@@ -139,7 +149,7 @@ def render(name, out, write_frames=True, quality=55):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", required=True,
-                    choices=["river-demo", "debris-appears", "debris-on-bank", "debris-leaves"])
+                    choices=["river-demo", "debris-appears", "debris-on-bank", "debris-leaves", "debris-accumulates"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--no-frames", action="store_true", help="keep only clip.mp4 and truth.json")
     ap.add_argument("--quality", type=int, default=55, help="JPEG quality of the frames")

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Queue, QueueEvents } from 'bullmq';
+import sharp from 'sharp';
 import { DEFAULT_ALERT_RULES, QueueName, createRedis, frameJobOptions, newId, type AlertRecord, type AlertRules, type CameraConfig, type FrameJob } from '@riverwatch/common';
 import type { TestContext } from './context.ts';
 import { repoRoot } from './cli.ts';
@@ -16,6 +17,22 @@ export function loadClip(name: string): { dir: string; truth: ClipTruth; frame(i
   const dir = `${repoRoot}test/fixtures/clips/${name}`;
   const truth = JSON.parse(readFileSync(`${dir}/truth.json`, 'utf8')) as ClipTruth;
   return { dir, truth, frame: (i) => readFileSync(`${dir}/${truth.frames[i]!.file}`) };
+}
+
+/** Per frame, the share of the ground-truth water covered by the ground-truth debris boxes. */
+export async function truthCoverage(clip: ReturnType<typeof loadClip>): Promise<number[]> {
+  const { data: mask, info } = await sharp(`${clip.dir}/water_mask.png`).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const water = mask.reduce((n, v) => n + (v > 127 ? 1 : 0), 0);
+  return clip.truth.frames.map((f) => {
+    const covered = new Uint8Array(info.width * info.height);
+    for (const { box } of f.objects) {
+      const [x1, y1, x2, y2] = box.map(Math.round) as [number, number, number, number];
+      for (let y = Math.max(0, y1); y < Math.min(info.height, y2); y++) covered.fill(1, y * info.width + Math.max(0, x1), y * info.width + Math.min(info.width, x2));
+    }
+    let n = 0;
+    for (let i = 0; i < covered.length; i++) if (covered[i] && mask[i]! > 127) n++;
+    return n / water;
+  });
 }
 
 export async function saveCamera(ctx: TestContext, id: string, rules: Partial<AlertRules> = {}): Promise<CameraConfig> {

@@ -8,7 +8,7 @@ import { runStack, type Stack } from '@riverwatch/cli';
 import { QueueName, type AlertRecord, type CameraEventJob, type LiveEvent } from '@riverwatch/common';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot, runCli } from '../support/cli.ts';
-import { ClipFeeder, cameraAlerts, loadClip, saveCamera } from '../support/clip-feeder.ts';
+import { ClipFeeder, cameraAlerts, loadClip, saveCamera, truthCoverage } from '../support/clip-feeder.ts';
 
 /**
  * The worker against real Redis, the S3 server and the inference service with
@@ -86,6 +86,30 @@ describe('worker on rendered clips', () => {
     for (let i = 0; i < clip.truth.frameCount; i++) await feeder.feed('cam-bank', clip.frame(i), i);
     expect(await cameraAlerts(ctx, 'cam-bank')).toEqual([]);
     expect(await ctx.redis.xlen(ctx.keys.frameSummaries('cam-bank'))).toBe(clip.truth.frameCount);
+  });
+
+  it('litter piling up opens an accumulation alert once it covers 5% of the water; debris that floats in and stays does not', async () => {
+    const pile = loadClip('debris-accumulates');
+    const coverage = await truthCoverage(pile);
+    const firstFrameAt = (share: number) => coverage.findIndex((c) => c >= share);
+    await saveCamera(ctx, 'cam-pile');
+    for (let i = 0; i < pile.truth.frameCount; i++) await feeder.feed('cam-pile', pile.frame(i), i);
+    const alerts = await cameraAlerts(ctx, 'cam-pile', 'accumulation');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.status).toBe('open');
+    // Not while the litter covered less than half the threshold, and soon after it crossed it.
+    expect(alerts[0]!.openedAt).toBeGreaterThanOrEqual(feeder.capturedAt(firstFrameAt(0.025)));
+    expect(alerts[0]!.openedAt).toBeLessThanOrEqual(feeder.capturedAt(firstFrameAt(0.05) + 10));
+    expect(alerts[0]!.maxCoverage).toBeGreaterThanOrEqual(0.05);
+
+    // The whole debris-appears clip (30 s): three items float in together and stay, about 4% of
+    // the water. That is debris, not accumulation: a sudden step is not sustained growth.
+    const step = loadClip('debris-appears');
+    expect(Math.max(...(await truthCoverage(step)))).toBeLessThan(0.05);
+    await saveCamera(ctx, 'cam-step');
+    for (let i = 0; i < step.truth.frameCount; i++) await feeder.feed('cam-step', step.frame(i), i);
+    expect(await cameraAlerts(ctx, 'cam-step', 'debris')).toHaveLength(1);
+    expect(await cameraAlerts(ctx, 'cam-step', 'accumulation')).toEqual([]);
   });
 
   it('debris leaving the view resolves the alert once the camera has been clear long enough', async () => {

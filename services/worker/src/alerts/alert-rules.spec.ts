@@ -43,16 +43,39 @@ describe('alert rules', () => {
     expect(run([{ coverage: 0.3 }, { coverage: 0.3 }, { coverage: 0.3 }]).map((x) => x.accumulation)).toContain('open');
   });
 
-  it('raises accumulation on fast growth even below the threshold', () => {
-    const frames = Array.from({ length: 20 }, (_, i) => ({ coverage: 0.01 + i * 0.009 }));
-    const acc = run(frames).map((x) => x.accumulation);
+  it('raises accumulation on sustained growth even below the threshold', () => {
+    const r = { ...rules, coverage: { threshold: 0.2, growthPerMinute: 0.2 } };
+    // 40 s of steady growth, 0.21 of the water surface per minute, never above the threshold.
+    const frames = Array.from({ length: 41 }, (_, i) => ({ coverage: 0.01 + i * 0.0035 }));
+    const acc = run(frames, r).map((x) => x.accumulation);
     expect(acc).toContain('open');
-    expect(Math.max(...frames.map((f) => f.coverage))).toBeLessThan(rules.coverage.threshold);
+    expect(acc.indexOf('open'), 'not before 30 s of history').toBeGreaterThanOrEqual(30);
+    expect(Math.max(...frames.map((f) => f.coverage))).toBeLessThan(r.coverage.threshold);
   });
 
-  it('computes growth per minute from the window', () => {
-    expect(coverageGrowthPerMinute([{ at: 0, value: 0.1 }, { at: 30_000, value: 0.2 }])).toBeCloseTo(0.2);
-    expect(coverageGrowthPerMinute([{ at: 0, value: 0.1 }, { at: 1000, value: 0.9 }])).toBe(0);
+  it('does not call debris that appears and stays an accumulation', () => {
+    const r = { ...rules, coverage: { threshold: 0.2, growthPerMinute: 0.05 } };
+    // Three items float in at once at t = 20 s (a step to 4% coverage) and stay for 40 s.
+    const frames = Array.from({ length: 60 }, (_, i) => ({ coverage: i < 20 ? 0 : 0.04 }));
+    expect(run(frames, r).map((x) => x.accumulation)).not.toContain('open');
+  });
+
+  it('computes sustained growth per minute from the window', () => {
+    const ramp = (n: number, step: number) => Array.from({ length: n }, (_, i) => ({ at: i * 1000, value: 0.1 + i * step }));
+    // 60 samples over 59 s rising 0.002/s: 0.12 per minute.
+    expect(coverageGrowthPerMinute(ramp(60, 0.002))).toBeCloseTo(0.12, 2);
+    // Less than 30 s of history says nothing.
+    expect(coverageGrowthPerMinute(ramp(20, 0.01))).toBe(0);
+    // Items arriving one by one (a staircase: +0.02 every 15 s) are growth; one batch (a step) is not.
+    const stairs = ramp(60, 0).map((s, i) => ({ ...s, value: 0.02 * Math.floor(i / 15) }));
+    expect(coverageGrowthPerMinute(stairs)).toBeGreaterThan(0.05);
+    expect(coverageGrowthPerMinute(ramp(60, 0).map((s, i) => ({ ...s, value: i < 30 ? 0 : 0.1 })))).toBe(0);
+    // A missed detection for a frame or two does not break a trend.
+    const flicker = ramp(60, 0.002).map((s, i) => (i % 13 === 0 ? { ...s, value: 0 } : s));
+    expect(coverageGrowthPerMinute(flicker)).toBeCloseTo(0.12, 2);
+    // A fall and a flat line are not growth.
+    expect(coverageGrowthPerMinute(ramp(60, -0.001))).toBe(0);
+    expect(coverageGrowthPerMinute(ramp(60, 0))).toBe(0);
   });
 
   it('raises view_blocked independently of debris', () => {

@@ -37,14 +37,52 @@ export function emptyRuleState(): AlertRuleState {
   return { types: { debris: fresh(), accumulation: fresh(), view_blocked: fresh() }, coverage: [] };
 }
 
-/** Coverage growth per minute from the oldest sample of the last minute to now. */
+/** History the growth rule needs before it says anything. */
+const MIN_GROWTH_SPAN_MS = 30_000;
+/** No rise within this long may carry more than half of the window's rise. */
+const STEP_MS = 10_000;
+
+/**
+ * Sustained coverage growth per minute over the samples (the last minute), or 0.
+ * Debris that floats in and stays is a step, not accumulation, however sudden:
+ * growth counts only when no 10-second stretch holds more than half of the
+ * window's rise (items piling up one after another do; one batch arriving does
+ * not). The rate is the least-squares slope of the coverage after a 5-sample
+ * median, so a missed detection in a frame or two neither makes nor breaks a trend.
+ */
 export function coverageGrowthPerMinute(samples: { at: number; value: number }[]): number {
-  if (samples.length < 2) return 0;
-  const first = samples[0]!;
-  const last = samples[samples.length - 1]!;
-  const minutes = (last.at - first.at) / 60_000;
-  // Less than 10 s of history says nothing reliable about a trend.
-  return minutes >= 10 / 60 ? (last.value - first.value) / minutes : 0;
+  const n = samples.length;
+  if (n < 3) return 0;
+  const span = samples[n - 1]!.at - samples[0]!.at;
+  if (span < MIN_GROWTH_SPAN_MS) return 0;
+  // Median of 5 samples around each one (the 5 nearest at the ends).
+  const v = samples.map((_, i) => {
+    const from = Math.max(0, Math.min(i - 2, n - 5));
+    return median(samples.slice(from, from + 5).map((s) => s.value));
+  });
+  // Least-squares slope of the smoothed coverage, per minute.
+  const tMean = samples.reduce((a, s) => a + s.at, 0) / n;
+  const vMean = v.reduce((a, x) => a + x, 0) / n;
+  let num = 0;
+  let den = 0;
+  samples.forEach((s, i) => {
+    num += (s.at - tMean) * (v[i]! - vMean);
+    den += (s.at - tMean) ** 2;
+  });
+  const perMinute = (num / den) * 60_000;
+  if (!(perMinute > 0)) return 0;
+  let biggestStep = 0;
+  for (let i = 0, j = 0; i < n; i++) {
+    while (j + 1 < n && samples[j + 1]!.at - samples[i]!.at <= STEP_MS) j++;
+    for (let k = i + 1; k <= j; k++) biggestStep = Math.max(biggestStep, v[k]! - v[i]!);
+  }
+  return biggestStep > (perMinute * span) / 60_000 / 2 ? 0 : perMinute;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 export function evaluateRules(
