@@ -1,0 +1,123 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse } from 'yaml';
+import { loadConfig, RedisKeys, QueueName } from '@riverwatch/common';
+import { parseServices } from '../../packages/cli/src/stack.ts';
+import { repoRoot } from '../support/cli.ts';
+
+/**
+ * docker-compose.yml, k8s/ and the Dockerfiles cannot be run here (no Docker
+ * engine, no cluster), so this keeps them from drifting away from the code:
+ * the variables they set exist, the ports are the services' ports, the
+ * autoscaler watches the queue the worker reads, and every file they name exists.
+ */
+type Env = Record<string, string>;
+interface Container { env?: { name: string; value?: string }[]; envFrom?: { configMapRef?: { name: string } }[]; ports?: { containerPort: number }[]; readinessProbe?: Probe; livenessProbe?: Probe }
+interface Probe { httpGet?: { port: number }; grpc?: { port: number } }
+interface K8sDoc { kind: string; metadata: { name: string }; data?: Env; stringData?: Env; spec?: Record<string, unknown> }
+
+const docs = readFileSync(join(repoRoot, 'docs/configuration.md'), 'utf8');
+const documented = (name: string) => docs.includes(`\`${name}\``);
+// Set in images for Node itself, not riverwatch settings.
+const PLATFORM_VARS = new Set(['NODE_ENV']);
+
+const defaults = loadConfig({});
+const servicePorts = {
+  inference: { grpc: defaults.inference.grpcPort, metrics: defaults.inference.metricsPort },
+  worker: { metrics: defaults.worker.metricsPort },
+  ingest: { metrics: defaults.ingest.metricsPort },
+  api: { http: defaults.api.port },
+};
+
+function k8sDocs(dir: string): K8sDoc[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJSON() as K8sDoc))
+    .filter(Boolean);
+}
+
+function deploymentContainers(all: K8sDoc[]): [string, Container][] {
+  return all
+    .filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')
+    .flatMap((d) => ((d.spec as { template: { spec: { containers: (Container & { image: string })[] } } }).template.spec.containers.filter((c) => c.image === 'riverwatch').map((c) => [d.metadata.name, c] as [string, Container])));
+}
+
+describe('deployment files agree with the code', () => {
+  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { image?: string; environment?: Env; healthcheck?: { test: string[] }; entrypoint?: string[] }> };
+  const riverwatchServices = Object.entries(compose.services).filter(([, s]) => s.image === 'riverwatch:latest' && s.environment?.RIVERWATCH_SERVICES);
+  const base = k8sDocs(join(repoRoot, 'k8s/base'));
+  const config = base.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'riverwatch-config')!;
+  const secret = base.find((d) => d.kind === 'Secret')!;
+
+  it('docker-compose: every riverwatch container runs real services with documented, valid settings', () => {
+    expect(riverwatchServices.map(([name]) => name).sort()).toEqual(['api', 'inference', 'ingest', 'worker']);
+    for (const [name, svc] of riverwatchServices) {
+      const env = svc.environment!;
+      expect(parseServices(env.RIVERWATCH_SERVICES!), name).toEqual([name]);
+      const unknown = Object.keys(env).filter((k) => !documented(k) && !PLATFORM_VARS.has(k));
+      expect(unknown, `${name}: variables not in docs/configuration.md`).toEqual([]);
+      // The values parse (with compose's ${VAR:-default} written as its default).
+      const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+      expect(() => loadConfig(resolved), name).not.toThrow();
+      expect(resolved.INFERENCE_TARGETS).toBe(`inference:${servicePorts.inference.grpc}`);
+    }
+    // The inference health check asks the metrics port.
+    expect(compose.services.inference!.healthcheck!.test.join(' ')).toContain(`:${servicePorts.inference.metrics}/readyz`);
+    // The demo camera feed plays a clip that exists.
+    const clip = compose.services['demo-camera-feed']!.entrypoint!.join(' ').match(/-i (\S+)/)![1]!;
+    expect(existsSync(join(repoRoot, clip)), clip).toBe(true);
+  });
+
+  it('k8s: the config and secrets hold only documented variables that parse', () => {
+    const env = { ...config.data, ...secret.stringData };
+    expect(Object.keys(env).filter((k) => !documented(k))).toEqual([]);
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+
+  it('k8s: each Deployment runs its service, on the ports its probes and Services use', () => {
+    const containers = deploymentContainers(base);
+    expect(containers.map(([name]) => name).sort()).toEqual(['api', 'inference', 'ingest', 'worker']);
+    for (const [name, c] of containers) {
+      const services = c.env!.find((e) => e.name === 'RIVERWATCH_SERVICES')!.value!;
+      expect(parseServices(services), name).toEqual([name]);
+      const own = { ...Object.fromEntries(c.env!.map((e) => [e.name, e.value ?? ''])) };
+      expect(Object.keys(own).filter((k) => !documented(k))).toEqual([]);
+      const ports = Object.values(name === 'api' ? { http: Number(own.PORT ?? servicePorts.api.http) } : servicePorts[name as keyof typeof servicePorts]);
+      expect(c.ports!.map((p) => p.containerPort).sort(), name).toEqual([...ports].sort());
+      for (const probe of [c.readinessProbe, c.livenessProbe]) {
+        const port = probe?.httpGet?.port ?? probe?.grpc?.port;
+        expect(ports, `${name} probe port`).toContain(port);
+      }
+    }
+    // The worker finds inference pods through the headless Service on the gRPC port.
+    expect(config.data!.INFERENCE_TARGETS).toBe(`dns:///inference-headless:${servicePorts.inference.grpc}`);
+    const headless = base.find((d) => d.kind === 'Service' && d.metadata.name === 'inference-headless')!;
+    expect((headless.spec as { ports: { port: number }[] }).ports[0]!.port).toBe(servicePorts.inference.grpc);
+  });
+
+  it('k8s: KEDA scales the workers on the list BullMQ keeps waiting frames in', () => {
+    const scaled = base.find((d) => d.kind === 'ScaledObject')!;
+    const trigger = (scaled.spec as { triggers: { type: string; metadata: { listName: string } }[] }).triggers[0]!;
+    const keys = new RedisKeys(defaults.keyPrefix);
+    expect(trigger.type).toBe('redis');
+    expect(trigger.metadata.listName).toBe(`${keys.queuePrefix}:${QueueName.frames}:wait`);
+  });
+
+  it('k8s: kustomizations name files and bases that exist', () => {
+    for (const dir of ['k8s/base', 'k8s/overlays/cpu', 'k8s/overlays/gpu']) {
+      const k = parse(readFileSync(join(repoRoot, dir, 'kustomization.yaml'), 'utf8')) as { resources?: string[] };
+      for (const r of k.resources ?? []) expect(existsSync(join(repoRoot, dir, r)), `${dir}: ${r}`).toBe(true);
+    }
+  });
+
+  it('Dockerfiles copy paths that exist and start the CLI', () => {
+    for (const file of ['infra/Dockerfile', 'infra/Dockerfile.gpu']) {
+      const text = readFileSync(join(repoRoot, file), 'utf8');
+      for (const [, sources] of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+        for (const src of sources!.split(/\s+/)) expect(existsSync(join(repoRoot, src)), `${file}: COPY ${src}`).toBe(true);
+      }
+      expect(text).toMatch(/bin\/riverwatch\.js start/);
+    }
+  });
+});
