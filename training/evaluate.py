@@ -48,6 +48,11 @@ iscrowd = 0 everywhere, areaRng = all, maxDets = 100:
     not change these matches). Per class: TP / detections and TP / nGT;
     overall: summed over classes (micro average). No detections -> precision 0.
 
+ 7. recallBySize (not part of the TypeScript agreement): the recall of step 6,
+    split by each ground truth's longer side in image pixels (< 16, 16-32,
+    32-64, >= 64); a ground truth counts as found when a detection kept at
+    score >= --score matched it at t = 0.50.
+
 Segmentation (--pred-masks DIR holding <id>.png, > 127 = water) against
 DIR/masks/<id>.png at the ground-truth resolution: "iou" = total intersection
 / total union over all pixels of all images (pooled), "meanIoU" = mean of
@@ -118,6 +123,26 @@ def match_image(dets, gts):
     return tp
 
 
+SIZE_BUCKETS = ((0, 16, "<16px"), (16, 32, "16-32px"), (32, 64, "32-64px"), (64, float("inf"), ">=64px"))
+
+
+def found_ground_truths(dets, gts, t=0.5):
+    """Which ground truths step 3's greedy matching at IoU t gives a detection (dets sorted)."""
+    found = np.zeros(len(gts), bool)
+    if len(dets) == 0 or len(gts) == 0:
+        return found
+    ious = iou_matrix(dets[:, 1:5], gts)
+    for di in range(len(dets)):
+        best, bi = min(t, 1 - 1e-10), -1
+        for gi in range(len(gts)):
+            if found[gi] or ious[di, gi] < best:
+                continue
+            best, bi = ious[di, gi], gi
+        if bi >= 0:
+            found[bi] = True
+    return found
+
+
 def average_precision(tp_sorted, n_gt):
     """101-point interpolated AP from a score-sorted TP vector."""
     if n_gt == 0:
@@ -138,6 +163,7 @@ def evaluate(gt, preds, names, agnostic=False, score_thr=0.25):
     ncls = 1 if agnostic else len(names)
     per = {c: dict(scores=[], tp=[], n_gt=0, n_det_thr=0, tp_thr=0) for c in range(ncls)}
     n_det_total = n_lab = 0
+    by_size = {name: [0, 0] for _, _, name in SIZE_BUCKETS}  # [found, labels]
     for img_id in sorted(gt):
         W, H, labels = gt[img_id]
         dets = preds.get(img_id, [])
@@ -153,6 +179,12 @@ def evaluate(gt, preds, names, agnostic=False, score_thr=0.25):
             keep = d[:, 0] >= score_thr
             per[c]["n_det_thr"] += int(keep.sum())
             per[c]["tp_thr"] += int(tp[0][keep].sum())
+            found = found_ground_truths(d[keep], g)
+            for gi, box in enumerate(g):
+                side = max(box[2] - box[0], box[3] - box[1])
+                name = next(n for lo, hi, n in SIZE_BUCKETS if lo <= side < hi)
+                by_size[name][0] += int(found[gi])
+                by_size[name][1] += 1
             n_det_total += len(d)
             n_lab += len(g)
     out_names = ["object"] if agnostic else list(names)
@@ -184,6 +216,7 @@ def evaluate(gt, preds, names, agnostic=False, score_thr=0.25):
         "images": len(gt), "labels": n_lab, "detections": n_det_total,
         "scoreThreshold": score_thr, "agnostic": agnostic,
         "perClass": per_class,
+        "recallBySize": {k: {"recall": _r(f / n) if n else None, "labels": n} for k, (f, n) in by_size.items()},
     }
 
 

@@ -120,6 +120,11 @@ def main(name):
                   f"| **all** | **{ev['mAP50']:.3f}** | **{ev['mAP50_95']:.3f}** | {ev['precision']:.3f} | {ev['recall']:.3f} | {ev['labels']} |"]
         for c, v in ev["perClass"].items():
             lines.append(f"| {c} | {v['ap50']:.3f} | {v['ap50_95']:.3f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['labels']} |")
+        if "recallBySize" in ev:
+            lines += ["", "Recall at score >= 0.25 by object size (longer side in the 640x360 frame):", "",
+                      "| size | " + " | ".join(ev["recallBySize"]) + " |", "|---|" + "---|" * len(ev["recallBySize"]),
+                      "| recall | " + " | ".join("-" if v["recall"] is None else f"{v['recall']:.3f}" for v in ev["recallBySize"].values()) + " |",
+                      "| labels | " + " | ".join(str(v["labels"]) for v in ev["recallBySize"].values()) + " |"]
     else:
         lines += [f"IoU (pooled over all pixels, at frame resolution): **{ev['iou']:.4f}**; mean per-image IoU {ev['meanIoU']:.4f}."]
     if (e.get("trainIterations") or 0) < 1000:

@@ -42,5 +42,16 @@ class EvaluateTest(unittest.TestCase):
         self.assertIsNone(r["perClass"]["y"]["ap50"])
 
 
+    def test_recall_by_size(self):
+        # A 10 px object found, a 40 px one missed (IoU too low), a 100 px one found at a score below 0.25.
+        gt = {"a": (640, 360, [(0, 0, 0, 10, 10), (0, 100, 100, 140, 140), (0, 300, 100, 400, 200)])}
+        preds = {"a": [(0, 0.9, 0, 0, 10, 10), (0, 0.8, 130, 130, 170, 170), (0, 0.1, 300, 100, 400, 200)]}
+        r = E.evaluate(gt, preds, ["x"], False, 0.25)["recallBySize"]
+        self.assertEqual(r["<16px"], {"recall": 1.0, "labels": 1})
+        self.assertEqual(r["32-64px"], {"recall": 0.0, "labels": 1})
+        self.assertEqual(r[">=64px"], {"recall": 0.0, "labels": 1})
+        self.assertEqual(r["16-32px"], {"recall": None, "labels": 0})
+
+
 if __name__ == "__main__":
     unittest.main()
