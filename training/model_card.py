@@ -49,23 +49,24 @@ PREP = {
 TARGET = {"debris-yolov5": ("mAP50", 0.80), "debris-ssd": ("mAP50", 0.70), "water-seg": ("iou", 0.90)}
 # Exactly what produced the shipped weights (wall-clock budgets, see the note in the card).
 AS_RUN = {
-    "debris-yolov5": ["/usr/bin/python3 training/train_yolov5.py --iters 8000 --max-minutes 60 --out data/training-cache/full/debris-yolov5",
-],
-    "debris-ssd": ["/usr/bin/python3 training/train_ssd.py --iters 8000 --max-minutes 72 --out data/training-cache/full/debris-ssd"],
+    "debris-yolov5": ["RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_yolov5.py --iters 30000 --max-minutes 105"],
+    "debris-ssd": ["RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --iters 30000 --max-minutes 105"],
     "water-seg": ["/usr/bin/python3 training/train_seg.py --iters 3000 --max-minutes 20 --out data/training-cache/full/water-seg"],
 }
-NOTES = {
-    "debris-yolov5": "A second stage (`--init` from these weights, `--lr 1e-3 --max-minutes 16 --seed 1`, 1898 more "
-                     "steps) did not help on the eval split (mAP50 0.623, mAP50-95 0.389), so the single-stage "
-                     "weights ship. With classes ignored (`evaluate.py --agnostic`) this model reaches mAP50 0.741, "
-                     "so confusion between classes (weakest: bottle, wood) accounts for part of the gap.",
+# What the first shipped detectors (v1: frames halved to a 320x320 input) reached on the same eval split.
+V1 = {
+    "debris-yolov5": "mAP50 0.626, mAP50-95 0.386; recall 0.20 on debris under 16 px, 0.56 at 16-32 px",
+    "debris-ssd": "mAP50 0.483, mAP50-95 0.262; recall 0.00 on debris under 16 px, 0.18 at 16-32 px",
 }
-NOTES["debris-ssd"] = (
-    "A second stage (`--init` from these weights, `--lr 1e-3 --max-minutes 11 --seed 1`, 736 more steps) "
-    "changed little (mAP50 0.487, mAP50-95 0.261), so the single-stage weights ship. The SSD trails the "
-    "YOLOv5-style model on this data mostly in recall (0.40 vs 0.65 at score 0.25). Likely causes, not yet "
-    "measured: its smallest anchors (8 and 14 px at stride 8) fit the smallest debris poorly, and its "
-    "depthwise convolutions made each CPU step about 2x slower, so it saw fewer images in its budget.")
+NOTES = {
+    "debris-yolov5": "The first shipped version (v1, in git history) halved every frame to a 320x320 input and trained "
+                     "on it: {v1}. Training on native-scale crops and running on the whole 640x384 frame is what moved it.",
+    "debris-ssd": "The first shipped version (v1, in git history) halved every frame to a 320x320 input: {v1}. Its "
+                  "smallest anchors (8 and 14 px at stride 8) now meet the small debris at its real size. It stays "
+                  "more precise and less sensitive than the YOLOv5-style model at their default thresholds, and each "
+                  "CPU training step costs about 1.4x as much (depthwise convolutions, per-image anchor matching), so "
+                  "it saw fewer images in the same time.",
+}
 SCRIPT = {"debris-yolov5": "train_yolov5.py", "debris-ssd": "train_ssd.py", "water-seg": "train_seg.py"}
 
 
@@ -106,9 +107,10 @@ def main(name):
         lines.append(f"- stage {i + 1}: `{cmd}` ({h}): {st[0]} steps in {int(st[1]) / 60:.0f} min"
                      + (f" (stage-1 weights copied to {name}-stage1.pt first)" if i and inits else ""))
     lines += ["",
-             "Each stage ran on one CPU thread of a shared 2-core machine (no GPU) under a wall-clock budget "
-             "(`--max-minutes`), so the step count depends on the machine's load. The plain command above trains "
-             "a fixed number of steps (about the stage-1 count) with no time budget, which repeats run to run. AdamW, warmup + cosine schedule "
+             "Each stage ran on one CPU thread of a 2-core machine (no GPU; the two detectors trained side by side) "
+             "under a wall-clock budget (`--max-minutes`), so the step count depends on the machine's load. The plain "
+             "command above trains a fixed number of steps (the stage-1 count) with no time budget, which repeats run "
+             "to run. AdamW, warmup + cosine schedule "
              "(time-budgeted: `--max-minutes` compresses the schedule rather than cutting it), EMA weights exported. "
              "Full log: `train_log.txt`; raw evaluation: `eval.json`.", "",
              "## Evaluation (held-out rendered eval split)", ""]
@@ -131,7 +133,7 @@ def main(name):
         lines += ["", "**Quick integration build** (a few hundred steps, to fix the I/O layout early); "
                   "the full training run replaces it."]
     if name in NOTES:
-        lines += ["", NOTES[name]]
+        lines += ["", NOTES[name].format(v1=V1.get(name, ""))]
     lines += ["", f"Target {key} >= {target}: " + ("**met**." if got >= target else
               f"**not met** ({got:.3f}). This is the best the CPU budget of this session allowed; "
               "more steps (`--iters`, `--max-minutes`) or a larger input should close the gap."), "",

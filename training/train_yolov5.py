@@ -27,7 +27,7 @@ SIZE = C.DETECT_INPUT  # (h, w)
 
 
 def main():
-    a = C.train_args(NAME, 5400, 16, 2e-3, 300)
+    a = C.train_args(NAME, 9235, 16, 2e-3, 300)
     log, train_dir, eval_dir = C.start_run(NAME, a)
     imgs, labels, _ = C.load_detection_set(train_dir, SIZE, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
