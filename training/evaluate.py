@@ -101,25 +101,32 @@ def iou_matrix(d, g):
     return inter / (ad[:, None] + ag[None, :] - inter)
 
 
+def greedy_match(ious, t):
+    """Step 3 at IoU threshold t over an (n dets, m gts) IoU matrix, detections in score
+    order. Returns (TP flag per detection, matched flag per ground truth)."""
+    n, m = ious.shape
+    tp, taken = np.zeros(n, bool), np.zeros(m, bool)
+    for di in range(n):
+        best, bi = min(t, 1 - 1e-10), -1
+        for gi in range(m):
+            if taken[gi] or ious[di, gi] < best:
+                continue
+            best, bi = ious[di, gi], gi
+        if bi >= 0:
+            taken[bi] = True
+            tp[di] = True
+    return tp, taken
+
+
 def match_image(dets, gts):
     """dets: (n,5) [score, x1, y1, x2, y2] already sorted and truncated; gts: (m,4).
     Returns (10, n) bool: TP per IoU threshold."""
-    n = len(dets)
-    tp = np.zeros((len(IOU_THRS), n), bool)
-    if n == 0 or len(gts) == 0:
+    tp = np.zeros((len(IOU_THRS), len(dets)), bool)
+    if len(dets) == 0 or len(gts) == 0:
         return tp
     ious = iou_matrix(dets[:, 1:5], gts)
     for ti, t in enumerate(IOU_THRS):
-        taken = np.zeros(len(gts), bool)
-        for di in range(n):
-            best, bi = min(t, 1 - 1e-10), -1
-            for gi in range(len(gts)):
-                if taken[gi] or ious[di, gi] < best:
-                    continue
-                best, bi = ious[di, gi], gi
-            if bi >= 0:
-                taken[bi] = True
-                tp[ti, di] = True
+        tp[ti] = greedy_match(ious, t)[0]
     return tp
 
 
@@ -128,19 +135,9 @@ SIZE_BUCKETS = ((0, 16, "<16px"), (16, 32, "16-32px"), (32, 64, "32-64px"), (64,
 
 def found_ground_truths(dets, gts, t=0.5):
     """Which ground truths step 3's greedy matching at IoU t gives a detection (dets sorted)."""
-    found = np.zeros(len(gts), bool)
     if len(dets) == 0 or len(gts) == 0:
-        return found
-    ious = iou_matrix(dets[:, 1:5], gts)
-    for di in range(len(dets)):
-        best, bi = min(t, 1 - 1e-10), -1
-        for gi in range(len(gts)):
-            if found[gi] or ious[di, gi] < best:
-                continue
-            best, bi = ious[di, gi], gi
-        if bi >= 0:
-            found[bi] = True
-    return found
+        return np.zeros(len(gts), bool)
+    return greedy_match(iou_matrix(dets[:, 1:5], gts), t)[1]
 
 
 def average_precision(tp_sorted, n_gt):
