@@ -92,22 +92,17 @@ def ensure_dataset(split, count, path=None):
     return path
 
 
-def load_detection_set(root, size=DETECT_INPUT, crop_h=None, limit=None):
-    """Letterbox every image to `size`; optionally keep only a centred band of
-    `crop_h` rows. Returns uint8 NCHW array and per-image float arrays of
-    [cls, x1, y1, x2, y2] in tensor pixels."""
+def load_detection_set(root, size=DETECT_INPUT, limit=None):
+    """Letterbox every image to `size`. Returns uint8 NCHW array and per-image
+    float arrays of [cls, x1, y1, x2, y2] in tensor pixels."""
     names = list_images(root)[:limit]
     imgs, labels = [], []
     for n in names:
         rgb = cv2.cvtColor(cv2.imread(os.path.join(root, "images", n)), cv2.COLOR_BGR2RGB)
         H, W = rgb.shape[:2]
         lb, r, (px, py) = letterbox(rgb, size)
-        oy = 0
-        if crop_h:
-            oy = (lb.shape[0] - crop_h) // 2
-            lb = lb[oy:oy + crop_h]
         boxes = read_labels(os.path.join(root, "labels", os.path.splitext(n)[0] + ".txt"), W, H)
-        lab = np.array([[c, x1 * r + px, y1 * r + py - oy, x2 * r + px, y2 * r + py - oy]
+        lab = np.array([[c, x1 * r + px, y1 * r + py, x2 * r + px, y2 * r + py]
                         for c, x1, y1, x2, y2 in boxes], np.float32).reshape(-1, 5)
         imgs.append(lb.transpose(2, 0, 1))
         labels.append(lab)
