@@ -109,7 +109,7 @@ def main(name):
     for i, (h, st) in enumerate(zip(heads, steps)):
         cmd = AS_RUN[name][i] if i < len(AS_RUN[name]) else h
         lines.append(f"- stage {i + 1}: `{cmd}` ({h}): {st[0]} steps in {int(st[1]) / 60:.0f} min"
-                     + (f" (stage-1 weights copied to {name}-stage1.pt first)" if i and inits else ""))
+                     + (" (initialised from the previous stage's weights)" if i and inits else ""))
     lines += ["",
              "Each stage ran on one CPU thread of a 2-core machine (no GPU; the two detectors trained side by side) "
              "under a wall-clock budget (`--max-minutes`), so the step count depends on the machine's load. The plain "
