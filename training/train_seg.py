@@ -99,7 +99,7 @@ def main():
                  thresholds={"score": 0.5, "iou": 0.45}, evaluation=ev,
                  extra={"output": {"activation": "sigmoid", "threshold": 0.0, "note": "water where logit > 0"}},
                  root=os.path.dirname(os.path.abspath(a.out)))
-    log(f"done in {train_s:.0f}s train; exported {a.out}")
+    log(f"done in {train_s:.0f}s train; exported {os.path.relpath(a.out, C.REPO)}")
 
 
 if __name__ == "__main__":

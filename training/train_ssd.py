@@ -66,7 +66,7 @@ def main():
                         "anchorGenerator": {"strides": list(STRIDES), "sizes": [list(s) for s in SIZES],
                                             "ratios": list(RATIOS), "variances": [0.1, 0.1, 0.2, 0.2]}},
                  root=os.path.dirname(os.path.abspath(a.out)))
-    log(f"done in {train_s:.0f}s train; exported {a.out}")
+    log(f"done in {train_s:.0f}s train; exported {os.path.relpath(a.out, C.REPO)}")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def main():
                  thresholds={"score": 0.25, "iou": 0.45},
                  extra={"anchors": anchors.reshape(3, 6).tolist(), "strides": [8, 16, 32]},
                  root=os.path.dirname(os.path.abspath(a.out)))
-    log(f"done in {train_s:.0f}s train; exported {a.out}")
+    log(f"done in {train_s:.0f}s train; exported {os.path.relpath(a.out, C.REPO)}")
 
 
 if __name__ == "__main__":
