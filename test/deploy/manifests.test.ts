@@ -13,7 +13,7 @@ import { repoRoot } from '../support/cli.ts';
  * autoscaler watches the queue the worker reads, and every file they name exists.
  */
 type Env = Record<string, string>;
-interface Container { env?: { name: string; value?: string }[]; envFrom?: { configMapRef?: { name: string } }[]; ports?: { containerPort: number }[]; readinessProbe?: Probe; livenessProbe?: Probe }
+interface Container { env?: { name: string; value?: string }[]; ports?: { containerPort: number }[]; readinessProbe?: Probe; livenessProbe?: Probe }
 interface Probe { httpGet?: { port: number }; grpc?: { port: number } }
 interface K8sDoc { kind: string; metadata: { name: string }; data?: Env; stringData?: Env; spec?: Record<string, unknown> }
 
@@ -81,7 +81,7 @@ describe('deployment files agree with the code', () => {
     for (const [name, c] of containers) {
       const services = c.env!.find((e) => e.name === 'RIVERWATCH_SERVICES')!.value!;
       expect(parseServices(services), name).toEqual([name]);
-      const own = { ...Object.fromEntries(c.env!.map((e) => [e.name, e.value ?? ''])) };
+      const own = Object.fromEntries(c.env!.map((e) => [e.name, e.value ?? '']));
       expect(Object.keys(own).filter((k) => !documented(k))).toEqual([]);
       const ports = Object.values(name === 'api' ? { http: Number(own.PORT ?? servicePorts.api.http) } : servicePorts[name as keyof typeof servicePorts]);
       expect(c.ports!.map((p) => p.containerPort).sort(), name).toEqual([...ports].sort());
