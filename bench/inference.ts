@@ -3,7 +3,8 @@
  *
  * One model, one thread budget, side by side in one run: onnxruntime in this
  * process versus the same model through the gRPC inference server (a child
- * process), at concurrency 1 and 8, with and without dynamic batching.
+ * process), at concurrency 1 and 8, with and without dynamic batching, and
+ * with tensors in the message or in shared memory (a worker on the server's host).
  * Scenarios are interleaved over several rounds so a noisy neighbour hurts all alike.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -79,9 +80,12 @@ const inProcessFeeds = { [meta.name]: new ort.Tensor(meta.type, inProcessData, s
 const repo = mkdtempSync(join(tmpdir(), 'rw-bench-'));
 const batchedName = `${name}`;
 const unbatchedName = `${name}-unbatched`;
+// The shipped configuration again, for the shared-memory client (the server's metrics are per model).
+const shmName = `${name}-shm`;
 const delay = Number(args['queue-delay-ms'] ?? config.dynamicBatching?.maxQueueDelayMs ?? 2);
 for (const [dir, batching] of [
   [batchedName, { maxQueueDelayMs: delay, maxQueueSize: 1024 }],
+  [shmName, { maxQueueDelayMs: delay, maxQueueSize: 1024 }],
   [unbatchedName, undefined],
 ] as const) {
   cpSync(join(modelDir, version), join(repo, dir, '1'), { recursive: true });
@@ -89,7 +93,9 @@ for (const [dir, batching] of [
 }
 
 const child = await startServer(repo);
-const client = new InferenceClient([`127.0.0.1:${child.port}`], { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024 });
+const clientOptions = { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024 };
+const client = new InferenceClient([`127.0.0.1:${child.port}`], clientOptions);
+const shmClient = new InferenceClient([`127.0.0.1:${child.port}`], { ...clientOptions, sharedMemory: true, sharedMemorySlots: 8 });
 
 // The in-process baseline runs one session.run at a time, as the server does per instance:
 // concurrent run() calls on one session oversubscribe the cores (see 'in-process-concurrent').
@@ -106,6 +112,7 @@ const scenarios: Scenario[] = [
   { key: 'in-process-concurrent', run: () => probe.run(inProcessFeeds) },
   { key: 'served', run: () => client.infer(unbatchedName, [{ name: meta.name, datatype, shape, data }]), served: unbatchedName },
   { key: 'served-batched', run: () => client.infer(batchedName, [{ name: meta.name, datatype, shape, data }]), served: batchedName },
+  { key: 'served-batched-shm', run: () => shmClient.infer(shmName, [{ name: meta.name, datatype, shape, data }]), served: shmName },
 ];
 const concurrencies = [1, 8];
 
@@ -163,17 +170,21 @@ try {
     batchedVsInProcessThroughputC8: ratio(results['served-batched'].c8.throughput, results['in-process'].c8.throughput),
     servedP50OverheadC1: ratio(results.served.c1.p50 - results['in-process'].c1.p50, results['in-process'].c1.p50),
     batchedP50OverheadC1: ratio(results['served-batched'].c1.p50 - results['in-process'].c1.p50, results['in-process'].c1.p50),
+    shmVsInProcessThroughputC8: ratio(results['served-batched-shm'].c8.throughput, results['in-process'].c8.throughput),
+    shmP50OverheadC1: ratio(results['served-batched-shm'].c1.p50 - results['in-process'].c1.p50, results['in-process'].c1.p50),
     batchedVsUnbatchedThroughputC8: ratio(results['served-batched'].c8.throughput, results.served.c8.throughput),
     batchedVsUnbatchedP95C8: ratio(results['served-batched'].c8.p95, results.served.c8.p95),
     // CPU time (client + server processes) per request vs in-process: what throughput a dedicated machine could reach.
     inProcessVsServedCpuC8: ratio(results['in-process'].c8.cpuMsPerRequest, results.served.c8.cpuMsPerRequest),
     inProcessVsBatchedCpuC8: ratio(results['in-process'].c8.cpuMsPerRequest, results['served-batched'].c8.cpuMsPerRequest),
   };
-  // Served = the shipped configuration (dynamic batching on, from config.json); the unbatched
-  // server's figures are above for reference.
+  // Served = the shipped configuration (dynamic batching on, from config.json), tensors in the
+  // message (any network) or in shared memory (same host); the unbatched server is for reference.
   const targets = {
-    'served/in-process throughput at c8 >= 0.90': ratios.batchedVsInProcessThroughputC8 >= 0.9,
-    'served p50 overhead at c1 <= 10%': ratios.batchedP50OverheadC1 <= 0.1,
+    'served/in-process throughput at c8 >= 0.90 (tensors in the message)': ratios.batchedVsInProcessThroughputC8 >= 0.9,
+    'served/in-process throughput at c8 >= 0.90 (shared memory)': ratios.shmVsInProcessThroughputC8 >= 0.9,
+    'served p50 overhead at c1 <= 10% (tensors in the message)': ratios.batchedP50OverheadC1 <= 0.1,
+    'served p50 overhead at c1 <= 10% (shared memory)': ratios.shmP50OverheadC1 <= 0.1,
     'batched throughput >= unbatched at c8': ratios.batchedVsUnbatchedThroughputC8 >= 1,
     'batched p95 <= 2x unbatched at c8': ratios.batchedVsUnbatchedP95C8 <= 2,
   };
@@ -214,6 +225,7 @@ try {
   }
 } finally {
   client.close();
+  shmClient.close();
   await child.stop();
   await probe.release();
   rmSync(repo, { recursive: true, force: true });
@@ -225,6 +237,7 @@ async function startServer(repository: string): Promise<{ port: number; metricsP
       ...process.env,
       MODEL_REPOSITORY: repository,
       INFERENCE_PROVIDERS: args.provider,
+      INFERENCE_ALLOW_CLIENT_SHM: 'true',
       // A CUDA benchmark that silently ran on CPU would be a lie: fail instead.
       INFERENCE_REQUIRE_GPU: String(args.provider === 'cuda'),
       BENCH_INTRA_OP_THREADS: String(threads),

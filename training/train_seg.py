@@ -86,7 +86,7 @@ def main():
     labels = [np.array([i]) for i in range(len(xs))]
     m, steps, train_s = C.train_loop(model, lambda mm, x, lab: step_fn(mm, x, np.concatenate(lab)),
                                      xs, labels, a, log, augment=False)
-    torch.save({"model": m.state_dict()}, os.path.join(C.CACHE, NAME + ".pt"))
+    torch.save({"model": m.state_dict()}, a.checkpoint)
     metrics = evaluate(m, eval_dir)
     log("eval", metrics)
     with open(os.path.join(a.out, "eval.json"), "w") as f:

@@ -24,7 +24,8 @@ SIZE = C.DETECT_INPUT  # (h, w)
 
 
 def main():
-    a = C.train_args(NAME, 6410, 16, 3e-3, 300)
+    a = C.train_args(NAME, 6410, 16, 3e-3, 300, extra=lambda ap: ap.add_argument(
+        "--pos-iou", type=float, default=0.5, help="anchor/box IoU from which an anchor is a positive"))
     log, train_dir, eval_dir = C.start_run(NAME, a)
     imgs, labels, _ = C.load_detection_set(train_dir, SIZE, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
@@ -33,7 +34,8 @@ def main():
         model.load_state_dict(torch.load(a.init, map_location="cpu")["model"])
         log(f"initialised from {a.init}")
     log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
-    loss_fn = SSDLoss()
+    loss_fn = SSDLoss(pos_iou=a.pos_iou)
+    log(f"positive anchors from IoU {a.pos_iou}")
 
     def step_fn(m, x, lab):
         loc, conf = m(x)
@@ -41,14 +43,14 @@ def main():
 
     m, steps, train_s = C.train_loop(model, step_fn, imgs, labels, a, log, crop=C.TRAIN_CROP)
     exp = SSDExport(m, SIZE).eval()
-    torch.save({"model": m.state_dict()}, os.path.join(C.CACHE, NAME + ".pt"))
+    torch.save({"model": m.state_dict()}, a.checkpoint)
 
     def infer(x):
         b, s = exp(x)
         return postprocess(b, s, SIZE, conf_thr=0.01, iou_thr=0.45, max_det=100)
 
     metrics, preds = C.evaluate_detector(infer, eval_dir, SIZE, CLASSES, log)
-    with open(os.path.join(C.CACHE, NAME + "_eval_predictions.json"), "w") as f:
+    with open(os.path.splitext(a.checkpoint)[0] + "_eval_predictions.json", "w") as f:
         json.dump(preds, f)
     with open(os.path.join(a.out, "eval.json"), "w") as f:
         json.dump(metrics, f, indent=1)

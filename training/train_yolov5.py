@@ -46,13 +46,13 @@ def main():
         return loss_fn(m(x), C.batch_targets(lab))
 
     m, step, train_s = C.train_loop(model, step_fn, imgs, labels, a, log, crop=C.TRAIN_CROP)
-    torch.save({"model": m.state_dict(), "anchors": anchors.tolist()}, os.path.join(C.CACHE, NAME + ".pt"))
+    torch.save({"model": m.state_dict(), "anchors": anchors.tolist()}, a.checkpoint)
 
     def infer(x):
         return postprocess(m.decode(m.raw(x)), conf_thr=0.001, iou_thr=0.6, max_det=100)
 
     metrics, preds = C.evaluate_detector(infer, eval_dir, SIZE, CLASSES, log)
-    with open(os.path.join(C.CACHE, NAME + "_eval_predictions.json"), "w") as f:
+    with open(os.path.splitext(a.checkpoint)[0] + "_eval_predictions.json", "w") as f:
         json.dump(preds, f)
     with open(os.path.join(a.out, "eval.json"), "w") as f:
         json.dump(metrics, f, indent=1)

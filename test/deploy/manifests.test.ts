@@ -44,7 +44,7 @@ function deploymentContainers(all: K8sDoc[]): [string, Container][] {
 }
 
 describe('deployment files agree with the code', () => {
-  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { image?: string; environment?: Env; healthcheck?: { test: string[] }; entrypoint?: string[] }> };
+  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { image?: string; environment?: Env; healthcheck?: { test: string[] }; entrypoint?: string[]; ipc?: string }> };
   const riverwatchServices = Object.entries(compose.services).filter(([, s]) => s.image === 'riverwatch:latest' && s.environment?.RIVERWATCH_SERVICES);
   const base = k8sDocs(join(repoRoot, 'k8s/base'));
   const config = base.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'riverwatch-config')!;
@@ -61,6 +61,13 @@ describe('deployment files agree with the code', () => {
       const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
       expect(() => loadConfig(resolved), name).not.toThrow();
       expect(resolved.INFERENCE_TARGETS).toBe(`inference:${servicePorts.inference.grpc}`);
+    }
+    // Workers that pass tensors through /dev/shm share the inference container's, which allows it.
+    const shmClients = riverwatchServices.filter(([, svc]) => svc.environment!.INFERENCE_SHARED_MEMORY === 'true');
+    for (const [name, svc] of shmClients) expect(svc.ipc, name).toBe('service:inference');
+    if (shmClients.length) {
+      expect(compose.services.inference!.ipc).toBe('shareable');
+      expect(compose.services.inference!.environment!.INFERENCE_ALLOW_CLIENT_SHM).toBe('true');
     }
     // The inference health check asks the metrics port.
     expect(compose.services.inference!.healthcheck!.test.join(' ')).toContain(`:${servicePorts.inference.metrics}/readyz`);

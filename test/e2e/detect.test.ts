@@ -68,11 +68,20 @@ describe('POST /v1/detect end to end', () => {
     await expectDetectWorks(ctx, `http://127.0.0.1:${port}`);
   });
 
-  it('runs the real pipeline with each service in its own process, and each stops with exit code 0 on SIGTERM', async () => {
+  it('runs the real pipeline with each service in its own process (tensors through shared memory), and each stops with exit code 0 on SIGTERM', async () => {
     ctx = await createTestContext({ RIVERWATCH_ADMIN_KEY: ADMIN_KEY, MODEL_REPOSITORY: `${repoRoot}models`, HOST: '127.0.0.1' });
     const grpcPort = await freePort();
     const apiPort = await freePort();
-    const env = { ...ctx.env, GRPC_PORT: String(grpcPort), INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`, PORT: String(apiPort), LOG_LEVEL: 'info' };
+    const env = {
+      ...ctx.env,
+      GRPC_PORT: String(grpcPort),
+      INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`,
+      PORT: String(apiPort),
+      LOG_LEVEL: 'info',
+      // As docker-compose runs them: the worker shares /dev/shm with the inference server.
+      INFERENCE_ALLOW_CLIENT_SHM: 'true',
+      INFERENCE_SHARED_MEMORY: 'true',
+    };
     for (const service of ['inference', 'worker', 'ingest', 'api']) {
       const run = runCli(['start', '--services', service], env);
       children.push(run);
@@ -81,6 +90,7 @@ describe('POST /v1/detect end to end', () => {
     const base = `http://127.0.0.1:${apiPort}`;
     await waitForHttp(`${base}/healthz`);
     await expectDetectWorks(ctx, base);
+    await children[1]!.waitFor(/"msg":"tensors go through shared memory"/, 10_000);
 
     for (const run of children) run.child.kill('SIGTERM');
     const exits = await Promise.all(children.map((r) => r.exited));

@@ -1,11 +1,9 @@
-import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { pino } from 'pino';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
 import { InferenceError } from '@riverwatch/inference-client';
 import { describe, expect, it } from 'vitest';
-import { images, metricValue, scrape, startHarness } from './support.ts';
+import { capturingLogger, images, metricValue, scrape, startHarness } from './support.ts';
 
 function healthClient(target: string) {
   const Health = loadHealthProto().grpc.health.v1.Health;
@@ -30,17 +28,6 @@ function repositoryClient(target: string) {
 const detectorCall = (h: Awaited<ReturnType<typeof startHarness>>, version?: string) =>
   h.client.infer('tiny-detector', [{ name: 'images', datatype: 'FP32', shape: [1, 3, 32, 32], data: images(1) }], { version });
 
-/** A pino logger whose JSON lines the test can read. */
-function capturingLogger() {
-  const lines: { level: number; msg: string; model?: string }[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string; model?: string });
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 /** Batches the slow model has started (the batch-size histogram counts at dispatch). */
 async function slowRuns(metricsPort: number): Promise<number> {

@@ -1,6 +1,8 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { createLogger, loadConfig, type Logger } from '@riverwatch/common';
 import { InferenceClient } from '@riverwatch/inference-client';
 import { startInferenceServer, type InferenceServerOptions, type RunningInference } from '@riverwatch/inference';
@@ -99,4 +101,16 @@ export function images(n: number, value: number | ((i: number) => number) = 0.5)
   const a = new Float32Array(n * per);
   for (let i = 0; i < n; i++) a.fill(typeof value === 'number' ? value : value(i), i * per, (i + 1) * per);
   return Buffer.from(a.buffer);
+}
+
+/** A pino logger whose JSON lines the test can read. */
+export function capturingLogger() {
+  const lines: { level: number; msg: string; model?: string }[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string; model?: string });
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
 }

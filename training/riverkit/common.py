@@ -22,8 +22,9 @@ DETECT_INPUT = (384, 640)
 TRAIN_CROP = (256, 320)
 
 
-def train_args(name, iters, batch, lr, quick_iters, description=None):
-    """The command line every training script shares; defaults differ per model."""
+def train_args(name, iters, batch, lr, quick_iters, description=None, extra=None):
+    """The command line every training script shares; defaults differ per model.
+    extra(parser) adds a model's own options."""
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--iters", type=int, default=iters)
     ap.add_argument("--batch", type=int, default=batch)
@@ -35,6 +36,10 @@ def train_args(name, iters, batch, lr, quick_iters, description=None):
     ap.add_argument("--max-minutes", type=float, default=0, help="stop early (cosine schedule is compressed)")
     ap.add_argument("--init", default=None, help="start from this checkpoint instead of scratch")
     ap.add_argument("--out", default=os.path.join(REPO, "models", name))
+    ap.add_argument("--checkpoint", default=os.path.join(CACHE, name + ".pt"),
+                    help="where the trained weights (for --init and predict.py) are saved")
+    if extra:
+        extra(ap)
     a = ap.parse_args()
     if a.quick:
         a.iters = quick_iters

@@ -54,6 +54,10 @@ export interface RiverwatchConfig {
     requireGpu: boolean;
     maxMessageBytes: number;
     deadlineMs: number;
+    /** Server: accept Triton's system shared-memory extension (like Triton's --allow-client-shm). */
+    allowClientShm: boolean;
+    /** Client (worker): pass tensors through /dev/shm when the one target offers it. */
+    sharedMemory: boolean;
   };
   frameTtlSeconds: number;
 }
@@ -235,6 +239,8 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       requireGpu: bool(env, 'INFERENCE_REQUIRE_GPU', false),
       maxMessageBytes: int(env, 'INFERENCE_MAX_MESSAGE_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       deadlineMs: int(env, 'INFERENCE_DEADLINE_MS', 10_000, 10, 600_000),
+      allowClientShm: bool(env, 'INFERENCE_ALLOW_CLIENT_SHM', false),
+      sharedMemory: bool(env, 'INFERENCE_SHARED_MEMORY', false),
     },
     frameTtlSeconds: int(env, 'FRAME_TTL_SECONDS', 120, 5, 86_400),
   };

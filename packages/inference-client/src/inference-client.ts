@@ -4,6 +4,7 @@ import { loadInferenceProto, type GRPCInferenceServiceClient, type ModelInferRes
 import type { Logger } from '@riverwatch/common';
 import { InferenceError } from './inference-error.ts';
 import { contentsToRaw, type Tensor, type TensorDatatype } from './tensor.ts';
+import { ShmObject, ShmSlots, shmParameters, tensorBytes } from './shared-memory.ts';
 
 export interface InferResult {
   modelName: string;
@@ -25,6 +26,15 @@ export interface InferenceClientOptions {
   /** Extra attempts after UNAVAILABLE, each on the next target; other errors never retry. */
   retries?: number;
   logger?: Logger;
+  /**
+   * Pass tensors through /dev/shm (Triton's system shared-memory extension)
+   * when there is one target, it offers the extension, and it can open this
+   * host's shared memory; otherwise, and whenever a region fails, tensors
+   * travel in the message as usual.
+   */
+  sharedMemory?: boolean;
+  /** Requests per model that can use shared memory at once (default 8); more go as bytes. */
+  sharedMemorySlots?: number;
 }
 
 export interface InferOptions {
@@ -48,12 +58,19 @@ export class InferenceClient {
   private readonly retries: number;
   private readonly logger: Logger | undefined;
   private next = 0;
+  private readonly useShm: boolean;
+  private readonly shmSlotCount: number;
+  private readonly shm = new Map<string, Promise<ShmSlots | undefined>>();
 
   constructor(targets: string[], opts: InferenceClientOptions = {}) {
     if (!targets.length) throw new Error('InferenceClient needs at least one target');
     this.deadlineMs = opts.deadlineMs ?? 10_000;
     this.retries = opts.retries ?? 2;
     this.logger = opts.logger;
+    // A region lives on one server: with several targets a request could land on a server that lacks it.
+    this.useShm = !!opts.sharedMemory && targets.length === 1 && !targets[0]!.startsWith('dns:');
+    if (opts.sharedMemory && !this.useShm) this.logger?.warn({ targets }, 'shared memory needs exactly one inference target; sending tensors as bytes');
+    this.shmSlotCount = opts.sharedMemorySlots ?? 8;
     const maxBytes = opts.maxMessageBytes ?? 64 * 1024 * 1024;
     const Service = loadInferenceProto().inference.GRPCInferenceService;
     this.clients = targets.map(
@@ -69,6 +86,11 @@ export class InferenceClient {
   }
 
   async infer(model: string, inputs: Tensor[], opts: InferOptions = {}): Promise<InferResult> {
+    const viaShm = this.useShm ? await this.inferViaShm(model, inputs, opts) : undefined;
+    return viaShm ?? this.inferViaBytes(model, inputs, opts);
+  }
+
+  private async inferViaBytes(model: string, inputs: Tensor[], opts: InferOptions): Promise<InferResult> {
     const request = {
       model_name: model,
       model_version: opts.version ?? '',
@@ -82,18 +104,107 @@ export class InferenceClient {
       request,
       opts.deadlineMs,
     );
-    const raw = res.raw_output_contents;
-    return {
-      modelName: res.model_name,
-      modelVersion: res.model_version,
-      id: res.id,
-      outputs: res.outputs.map((o, i) => ({
-        name: o.name,
-        datatype: o.datatype as TensorDatatype,
-        shape: o.shape.map(Number),
-        data: raw.length ? raw[i] : contentsToRaw(o.datatype, o.contents ?? emptyContents()),
-      })),
+    return toResult(res);
+  }
+
+  /** undefined: this request cannot use shared memory (no region, no free slot, too large, region lost). */
+  private async inferViaShm(model: string, inputs: Tensor[], opts: InferOptions): Promise<InferResult | undefined> {
+    const key = `${model}@${opts.version ?? ''}`;
+    const slots = await this.shmSlots(key, model, inputs, opts.version);
+    if (!slots || inputs.some((t) => t.data.byteLength > (slots.inputCapacity(t.name) ?? -1))) return undefined;
+    const slot = slots.acquire();
+    if (slot === undefined) return undefined;
+    let holdMs = 0;
+    try {
+      for (const t of inputs) slots.object.write(slots.inputOffset(slot, t.name)!, t.data);
+      const outputOf = (name: string) => {
+        const at = slots.outputOffset(slot, name);
+        return at === undefined ? { name } : { name, parameters: shmParameters(slots.region, at, slots.outputCapacity(name)!) };
+      };
+      const request = {
+        model_name: model,
+        model_version: opts.version ?? '',
+        id: opts.requestId ?? '',
+        inputs: inputs.map((t) => ({
+          name: t.name,
+          datatype: t.datatype,
+          shape: t.shape,
+          parameters: shmParameters(slots.region, slots.inputOffset(slot, t.name)!, t.data.byteLength),
+        })),
+        outputs: (opts.outputs?.length ? opts.outputs : slots.layout.outputs.map((o) => o.name)).map(outputOf),
+      };
+      const res = await this.call<typeof request, ModelInferResponse__Output>(
+        (c) => c.ModelInfer.bind(c) as Unary<typeof request, ModelInferResponse__Output>,
+        request,
+        opts.deadlineMs,
+      );
+      return toResult(res, (name, datatype, shape) => {
+        const at = slots.outputOffset(slot, name);
+        const bytes = tensorBytes(datatype, shape);
+        return at === undefined || bytes === undefined ? undefined : slots.object.read(at, bytes);
+      });
+    } catch (err) {
+      // The server may yet write this slot (a run it started before the client gave up).
+      holdMs = 2 * (opts.deadlineMs ?? this.deadlineMs);
+      const e = err as InferenceError;
+      if (!/shared memory/.test(e.message)) throw err;
+      // The region is gone (a restarted server) or unusable: this request goes as bytes, the next one re-registers.
+      this.logger?.warn({ model, err: e.message }, 'shared memory region failed; sending tensors as bytes');
+      this.shm.delete(key);
+      setTimeout(() => slots.object.close(), holdMs).unref();
+      return undefined;
+    } finally {
+      slots.release(slot, holdMs);
+    }
+  }
+
+  /** The model's region, created and registered on first use; undefined when the server cannot take one. */
+  private shmSlots(key: string, model: string, inputs: Tensor[], version?: string): Promise<ShmSlots | undefined> {
+    let slots = this.shm.get(key);
+    if (!slots) {
+      slots = this.openShm(model, inputs, version).catch((err: Error) => {
+        this.logger?.warn({ model, err: err.message }, 'shared memory unavailable; sending tensors as bytes');
+        return undefined;
+      });
+      this.shm.set(key, slots);
+    }
+    return slots;
+  }
+
+  private async openShm(model: string, inputs: Tensor[], version?: string): Promise<ShmSlots | undefined> {
+    type Meta = { extensions: string[] };
+    const server = await this.call<object, Meta>((c) => c.ServerMetadata.bind(c) as Unary<object, Meta>, {});
+    if (!server.extensions.includes('system_shared_memory')) {
+      this.logger?.info({ model }, 'inference server does not offer shared memory; sending tensors as bytes');
+      return undefined;
+    }
+    const meta = await this.modelMetadata(model, version);
+    const batch = inputs[0]?.shape[0] ?? 1;
+    const layout = {
+      inputs: inputs.map((t) => ({ name: t.name, bytes: t.data.byteLength })),
+      outputs: meta.outputs.map((o) => {
+        // A leading -1 is the batch: sized for this request's batch. Any other unknown dim: no fixed size.
+        const shape = o.shape.map((d, i) => (d < 0 && i === 0 ? batch : d));
+        return { name: o.name, bytes: shape.some((d) => d < 0) ? undefined : tensorBytes(o.datatype, shape) };
+      }),
     };
+    const object = ShmObject.create(ShmSlots.bytesFor(layout, this.shmSlotCount));
+    type Reg = { name: string; key: string; offset: number; byte_size: number };
+    try {
+      await this.call<Reg, object>((c) => c.SystemSharedMemoryRegister.bind(c) as Unary<Reg, object>, {
+        name: object.key,
+        key: object.key,
+        offset: 0,
+        byte_size: object.byteSize,
+      });
+    } catch (err) {
+      object.close();
+      throw err;
+    }
+    // Registered: the server holds its own descriptor, so the name can go now.
+    object.unlink();
+    this.logger?.info({ model, region: object.key, bytes: object.byteSize, slots: this.shmSlotCount }, 'tensors go through shared memory');
+    return new ShmSlots(object.key, object, layout, this.shmSlotCount);
   }
 
   async modelMetadata(model: string, version?: string): Promise<ModelMetadata> {
@@ -124,8 +235,23 @@ export class InferenceClient {
     return answers.some(Boolean);
   }
 
+  /** Closes the channels; shared-memory regions are unregistered first (best effort, within a second). */
   close(): void {
-    for (const c of this.clients) c.close();
+    const regions = [...this.shm.values()];
+    this.shm.clear();
+    const closeChannels = () => {
+      for (const c of this.clients) c.close();
+    };
+    if (!regions.length) return closeChannels();
+    type Unreg = { name: string };
+    const release = async (p: Promise<ShmSlots | undefined>) => {
+      const slots = await p;
+      if (!slots) return;
+      const c = this.clients[0]!;
+      await this.once(c.SystemSharedMemoryUnregister.bind(c) as Unary<Unreg, object>, { name: slots.region }, Date.now() + 1000).catch(() => undefined);
+      slots.object.close();
+    };
+    void Promise.allSettled(regions.map(release)).then(closeChannels);
   }
 
   /** Round-robin, one absolute deadline for all attempts, retry only on UNAVAILABLE. */
@@ -158,6 +284,26 @@ export class InferenceClient {
       }
     });
   }
+}
+
+/** Response -> result; `fromShm` supplies an output that came back with no bytes in the message. */
+function toResult(
+  res: ModelInferResponse__Output,
+  fromShm?: (name: string, datatype: string, shape: number[]) => Buffer | undefined,
+): InferResult {
+  const raw = res.raw_output_contents;
+  return {
+    modelName: res.model_name,
+    modelVersion: res.model_version,
+    id: res.id,
+    outputs: res.outputs.map((o, i) => {
+      const shape = o.shape.map(Number);
+      const data =
+        (raw[i]?.byteLength ? raw[i] : fromShm?.(o.name, o.datatype, shape)) ??
+        (raw.length ? raw[i]! : contentsToRaw(o.datatype, o.contents ?? emptyContents()));
+      return { name: o.name, datatype: o.datatype as TensorDatatype, shape, data };
+    }),
+  };
 }
 
 function emptyContents() {

@@ -7,6 +7,7 @@ import { inferenceMetrics } from './inference-metrics.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { QueuedRequest } from './model-scheduler.ts';
+import { shmRefOf, type SharedMemoryRegistry, type ShmRef } from './shared-memory.ts';
 import { decodeInputs } from './tensor-codec.ts';
 
 export interface ServerState {
@@ -16,6 +17,7 @@ export interface ServerState {
 
 const SERVER_NAME = 'riverwatch-inference';
 const SERVER_VERSION = '0.1.0';
+const EMPTY = Buffer.alloc(0);
 
 function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   if (err instanceof InferError) return { code: err.code, details: err.message };
@@ -29,7 +31,7 @@ function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number {
 }
 
 /** The GRPCInferenceService methods over the model manager. */
-export function inferenceHandlers(manager: ModelManager, state: ServerState, logger: Logger): GRPCInferenceServiceHandlers {
+export function inferenceHandlers(manager: ModelManager, state: ServerState, shm: SharedMemoryRegistry, logger: Logger): GRPCInferenceServiceHandlers {
   const metadataOf = (m: LoadedModel) => ({
     name: m.name,
     versions: manager.versions(m.name).sort((a, b) => Number(a) - Number(b)),
@@ -41,7 +43,8 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, log
   return {
     ServerLive: (_call, cb) => cb(null, { live: true }),
     ServerReady: (_call, cb) => cb(null, { ready: state.ready() }),
-    ServerMetadata: (_call, cb) => cb(null, { name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_repository'] }),
+    ServerMetadata: (_call, cb) =>
+      cb(null, { name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_repository', ...(shm.enabled ? ['system_shared_memory'] : [])] }),
     ModelReady: (call, cb) => cb(null, { ready: state.ready() && manager.has(call.request.name, call.request.version) }),
     ModelMetadata: (call, cb) => {
       try {
@@ -68,10 +71,15 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, log
       };
       let model: LoadedModel;
       let request: QueuedRequest;
+      const shmOutputs = new Map<string, ShmRef>();
       try {
         model = manager.get(req.model_name, req.model_version);
+        for (const o of req.outputs) {
+          const ref = shmRefOf(`output '${o.name}'`, o.parameters);
+          if (ref) shmOutputs.set(o.name, ref);
+        }
         const prepared = model.prepare(
-          decodeInputs(req),
+          decodeInputs(req, shm),
           req.outputs.map((o) => o.name),
         );
         request = { ...prepared, deadline: deadlineOf(call), isCancelled: () => call.cancelled };
@@ -81,16 +89,55 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, log
       }
       // From here the request's tensor bytes may move to the session thread: use only decoded fields.
       model.infer(request).then(
-        (outputs) =>
+        (outputs) => {
+          try {
+            // An output bound for shared memory is written there; its raw entry stays empty.
+            // A caller that has gone may already have lent its slot to another request: leave it alone.
+            if (shmOutputs.size && call.cancelled) throw new InferError(status.CANCELLED, 'the client cancelled the call');
+            for (const o of outputs) {
+              const ref = shmOutputs.get(o.name);
+              if (ref) shm.write(`output '${o.name}'`, ref, o.data);
+            }
+          } catch (err) {
+            finish(err);
+            return;
+          }
           finish(null, {
             model_name: model.name,
             model_version: model.version,
             id: req.id,
             outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
-            raw_output_contents: outputs.map((o) => o.data),
-          }),
+            raw_output_contents: outputs.map((o) => (shmOutputs.has(o.name) ? EMPTY : o.data)),
+          });
+        },
         (err: unknown) => finish(err),
       );
+    },
+
+    SystemSharedMemoryRegister: (call, cb) => {
+      const { name, key, offset, byte_size } = call.request;
+      try {
+        shm.register(name, key, offset, byte_size);
+        logger.info({ region: name, key, bytes: byte_size }, 'shared memory region registered');
+        cb(null, {});
+      } catch (err) {
+        cb(toServiceError(err));
+      }
+    },
+    SystemSharedMemoryUnregister: (call, cb) => {
+      try {
+        shm.unregister(call.request.name);
+        cb(null, {});
+      } catch (err) {
+        cb(toServiceError(err));
+      }
+    },
+    SystemSharedMemoryStatus: (call, cb) => {
+      try {
+        cb(null, { regions: Object.fromEntries(shm.status(call.request.name).map((r) => [r.name, r])) });
+      } catch (err) {
+        cb(toServiceError(err));
+      }
     },
 
     RepositoryModelLoad: (call, cb) => {

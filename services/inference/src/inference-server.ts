@@ -10,6 +10,7 @@ import { inferenceHandlers } from './inference-handlers.ts';
 import { ModelManager } from './model-manager.ts';
 import { ModelRepository } from './model-repository.ts';
 import { parseS3Repository, S3RepositorySync } from './s3-repository-sync.ts';
+import { SharedMemoryRegistry } from './shared-memory.ts';
 
 export interface InferenceServerOptions {
   /** How often the repository is checked for changed models; 0 disables. */
@@ -56,7 +57,8 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   // Room for one whole large request in flight (capped: the window is a 31-bit number).
   const windowBytes = Math.min(cfg.maxMessageBytes, 64 * 1024 * 1024);
   if (!widenReceiveWindow(server, windowBytes)) logger.warn('grpc-js internals changed: HTTP/2 receive window left at its default');
-  server.addService(loadInferenceProto().inference.GRPCInferenceService.service, inferenceHandlers(manager, state, logger));
+  const shm = new SharedMemoryRegistry(cfg.allowClientShm);
+  server.addService(loadInferenceProto().inference.GRPCInferenceService.service, inferenceHandlers(manager, state, shm, logger));
   server.addService(loadHealthProto().grpc.health.v1.Health.service, health.handlers());
 
   let ops: OpsServer | undefined;
@@ -71,7 +73,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
     ops = await OpsServer.start(cfg.metricsPort, async () => ({ models: state.ready() }));
     health.set('SERVING');
     manager.startPolling(opts.pollIntervalMs ?? 1000);
-    logger.info({ grpcPort, metricsPort: ops.port, models: manager.names(), repository: cfg.modelRepository }, 'inference server ready');
+    logger.info({ grpcPort, metricsPort: ops.port, models: manager.names(), repository: cfg.modelRepository, clientShm: cfg.allowClientShm }, 'inference server ready');
     const metricsServer = ops;
 
     return {
@@ -96,6 +98,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
           });
         });
         await manager.stop();
+        shm.close();
         await metricsServer.close();
         logger.info('inference server stopped');
       },
@@ -103,6 +106,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   } catch (err) {
     server.forceShutdown();
     await manager.stop();
+    shm.close();
     await ops?.close();
     throw err;
   }

@@ -1,6 +1,7 @@
 import type { InferTensorContents__Output, ModelInferRequest__Output } from '@riverwatch/proto';
 import { elementBytes, elementCount, isKserveDatatype, type KserveDatatype } from './datatypes.ts';
 import { invalidArgument } from './infer-error.ts';
+import { shmRefOf, type SharedMemoryRegistry } from './shared-memory.ts';
 
 /** An input as the client sent it, with its bytes in raw little-endian form. */
 export interface RequestTensor {
@@ -46,8 +47,12 @@ function contentsToBytes(name: string, datatype: KserveDatatype, count: number, 
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
 
-/** Reads the inputs of a ModelInferRequest, from raw_input_contents or typed contents. */
-export function decodeInputs(req: ModelInferRequest__Output): RequestTensor[] {
+/**
+ * Reads the inputs of a ModelInferRequest, from raw_input_contents, typed
+ * contents, or a registered shared-memory region (an input naming one has an
+ * empty raw_input_contents entry, or none).
+ */
+export function decodeInputs(req: ModelInferRequest__Output, shm?: SharedMemoryRegistry): RequestTensor[] {
   const raw = req.raw_input_contents;
   if (raw.length && raw.length !== req.inputs.length) {
     throw invalidArgument(`raw_input_contents has ${raw.length} entries for ${req.inputs.length} inputs; send one per input or none`);
@@ -62,7 +67,17 @@ export function decodeInputs(req: ModelInferRequest__Output): RequestTensor[] {
     const count = elementCount(shape);
     const expected = count * elementBytes(datatype);
     let data: Buffer;
-    if (raw.length) {
+    const ref = shmRefOf(`input '${name}'`, input.parameters);
+    if (ref) {
+      if (raw[i]?.byteLength || (input.contents && hasTypedValues(input.contents))) {
+        throw invalidArgument(`input '${name}' names a shared memory region and also carries data; send one`);
+      }
+      if (!shm) throw invalidArgument(`input '${name}' names a shared memory region; this server has none`);
+      if (ref.byteSize !== expected) {
+        throw invalidArgument(`input '${name}' has ${ref.byteSize} bytes in shared memory; shape [${shape.join(',')}] of ${datatype} needs ${expected}`);
+      }
+      data = shm.read(`input '${name}'`, ref);
+    } else if (raw.length) {
       data = raw[i];
       if (input.contents && hasTypedValues(input.contents)) {
         throw invalidArgument(`input '${name}' has both raw_input_contents and contents; send one`);

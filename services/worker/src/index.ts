@@ -41,7 +41,12 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   const store = EvidenceStore.fromConfig(config.s3, ctx.s3Endpoint);
   await store.ensureBuckets();
 
-  const inference = new InferenceClient(config.inference.targets, { deadlineMs: config.inference.deadlineMs, maxMessageBytes: config.inference.maxMessageBytes, logger });
+  const inference = new InferenceClient(config.inference.targets, {
+    deadlineMs: config.inference.deadlineMs,
+    maxMessageBytes: config.inference.maxMessageBytes,
+    sharedMemory: config.inference.sharedMemory,
+    logger,
+  });
   const webhooks = new Queue<WebhookJob>(QueueName.webhooks, { connection: redis, prefix: keys.queuePrefix });
   const events = new EventPublisher(redis, keys, webhooks);
   const evidence = new EvidenceRepository(store);
