@@ -44,6 +44,8 @@ export interface InferOptions {
   requestId?: string;
 }
 
+const SHM_RETRY_MS = 30_000;
+
 type Unary<Req, Res> = (req: Req, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown;
 
 /**
@@ -150,25 +152,40 @@ export class InferenceClient {
       if (!/shared memory/.test(e.message)) throw err;
       // The region is gone (a restarted server) or unusable: this request goes as bytes, the next one re-registers.
       this.logger?.warn({ model, err: e.message }, 'shared memory region failed; sending tensors as bytes');
-      this.shm.delete(key);
-      setTimeout(() => slots.object.close(), holdMs).unref();
+      this.forgetShm(key, slots);
       return undefined;
     } finally {
       slots.release(slot, holdMs);
     }
   }
 
-  /** The model's region, created and registered on first use; undefined when the server cannot take one. */
+  /**
+   * The model's region, created and registered on first use; undefined when the
+   * server cannot take one (asked again after SHM_RETRY_MS: it may have been starting).
+   */
   private shmSlots(key: string, model: string, inputs: Tensor[], version?: string): Promise<ShmSlots | undefined> {
     let slots = this.shm.get(key);
     if (!slots) {
-      slots = this.openShm(model, inputs, version).catch((err: Error) => {
+      const opening = this.openShm(model, inputs, version).catch((err: Error) => {
         this.logger?.warn({ model, err: err.message }, 'shared memory unavailable; sending tensors as bytes');
         return undefined;
       });
+      void opening.then((s) => {
+        if (!s) setTimeout(() => this.shm.get(key) === opening && this.shm.delete(key), SHM_RETRY_MS).unref();
+      });
+      slots = opening;
       this.shm.set(key, slots);
     }
     return slots;
+  }
+
+  /** Drops a failed region (once, however many requests saw it fail); its memory goes after calls still using it. */
+  private forgetShm(key: string, failed: ShmSlots): void {
+    setTimeout(() => failed.object.close(), 2 * this.deadlineMs).unref();
+    const current = this.shm.get(key);
+    void current?.then((s) => {
+      if (s === failed && this.shm.get(key) === current) this.shm.delete(key);
+    });
   }
 
   private async openShm(model: string, inputs: Tensor[], version?: string): Promise<ShmSlots | undefined> {

@@ -37,6 +37,8 @@ export function shmParameters(region: string, offset: number, byteSize: number):
 
 /** A shared-memory object this process created. */
 export class ShmObject {
+  private closed = false;
+
   private constructor(
     readonly key: string,
     private readonly path: string,
@@ -78,7 +80,10 @@ export class ShmObject {
     }
   }
 
+  /** Idempotent. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.unlink();
     closeSync(this.fd);
   }
