@@ -1,9 +1,5 @@
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { halfToNumber, images, readFp32, startHarness, type InferenceHarness } from './support.ts';
-
-const PROTO = new URL('../../proto/grpc_service.proto', import.meta.url).pathname;
+import { halfToNumber, images, readFp32, startHarness, stockClient, type InferenceHarness } from './support.ts';
 
 let h: InferenceHarness;
 beforeAll(async () => {
@@ -12,20 +8,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-/** A client built only from proto/grpc_service.proto, as a stock KServe/Triton client would be. */
-function stockClient(target: string) {
-  const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: String, enums: String, defaults: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as {
-    inference: { GRPCInferenceService: new (t: string, c: grpc.ChannelCredentials) => grpc.Client & Record<string, Function> };
-  };
-  const client = new pkg.inference.GRPCInferenceService(target, grpc.credentials.createInsecure());
-  const call = <T>(method: string, req: unknown): Promise<T> =>
-    new Promise((resolve, reject) =>
-      client[method](req, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
-    );
-  return { client, call };
-}
 
 describe('KServe v2 protocol', () => {
   it('serves the highest version by default and an older one when asked', async () => {

@@ -4,36 +4,14 @@
  * client uses it transparently, falling back to bytes whenever it must.
  */
 import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { InferenceClient } from '@riverwatch/inference-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { capturingLogger, images, startHarness, type InferenceHarness } from './support.ts';
+import { capturingLogger, images, startHarness, stockClient, type InferenceHarness } from './support.ts';
 
-const PROTO = new URL('../../proto/grpc_service.proto', import.meta.url).pathname;
 const INPUT_BYTES = 3 * 32 * 32 * 4;
 const OUTPUT_BYTES = 16 * 6 * 4;
-
-function stockClient(target: string) {
-  const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as {
-    inference: { GRPCInferenceService: new (t: string, c: grpc.ChannelCredentials) => grpc.Client & Record<string, Function> };
-  };
-  const client = new pkg.inference.GRPCInferenceService(target, grpc.credentials.createInsecure());
-  const call = <T>(method: string, req: unknown): Promise<T> =>
-    new Promise((resolve, reject) =>
-      client[method](req, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
-    );
-  const failure = (method: string, req: unknown) =>
-    call(method, req).then(
-      () => {
-        throw new Error(`${method} succeeded`);
-      },
-      (e: grpc.ServiceError) => e,
-    );
-  return { client, call, failure };
-}
+const LOADER = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
 
 /** A shm_open object made the way Triton's client utilities make one. */
 function shmFile(key: string, bytes: number) {
@@ -69,7 +47,7 @@ const files: { remove(): void }[] = [];
 
 beforeAll(async () => {
   h = await startHarness({ models: ['tiny-detector', 'no-batch'], env: { INFERENCE_ALLOW_CLIENT_SHM: 'true' } });
-  stock = stockClient(h.target);
+  stock = stockClient(h.target, LOADER);
 });
 afterEach(async () => {
   for (const f of files.splice(0)) f.remove();
@@ -195,9 +173,9 @@ describe('InferenceClient with sharedMemory', () => {
     const { logger, lines } = capturingLogger();
     const client = new InferenceClient([plain.target], { sharedMemory: true, logger });
     try {
-      const meta = await stockClient(plain.target).call<{ extensions: string[] }>('ServerMetadata', {});
+      const meta = await stockClient(plain.target, LOADER).call<{ extensions: string[] }>('ServerMetadata', {});
       expect(meta.extensions).not.toContain('system_shared_memory');
-      const register = await stockClient(plain.target).failure('SystemSharedMemoryRegister', { name: 'x', key: 'x', offset: 0, byte_size: 1 });
+      const register = await stockClient(plain.target, LOADER).failure('SystemSharedMemoryRegister', { name: 'x', key: 'x', offset: 0, byte_size: 1 });
       expect(register).toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/INFERENCE_ALLOW_CLIENT_SHM/) });
       const res = await run(client, 0.4);
       expect(res.outputs[0].data.equals((await run(h.client, 0.4)).outputs[0].data)).toBe(true);

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { createLogger, loadConfig, type Logger } from '@riverwatch/common';
 import { InferenceClient } from '@riverwatch/inference-client';
 import { startInferenceServer, type InferenceServerOptions, type RunningInference } from '@riverwatch/inference';
@@ -113,4 +115,27 @@ export function capturingLogger() {
     },
   });
   return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+const PROTO = new URL('../../proto/grpc_service.proto', import.meta.url).pathname;
+
+/** A client built only from proto/grpc_service.proto, as a stock KServe/Triton client would be. */
+export function stockClient(target: string, loader: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true }) {
+  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, loader)) as unknown as {
+    inference: { GRPCInferenceService: new (t: string, c: grpc.ChannelCredentials) => grpc.Client & Record<string, Function> };
+  };
+  const client = new pkg.inference.GRPCInferenceService(target, grpc.credentials.createInsecure());
+  const call = <T>(method: string, req: unknown): Promise<T> =>
+    new Promise((resolve, reject) =>
+      client[method](req, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
+    );
+  /** The error a call must fail with. */
+  const failure = (method: string, req: unknown) =>
+    call(method, req).then(
+      () => {
+        throw new Error(`${method} succeeded`);
+      },
+      (e: grpc.ServiceError) => e,
+    );
+  return { client, call, failure };
 }
