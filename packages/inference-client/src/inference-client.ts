@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { loadInferenceProto, type GRPCInferenceServiceClient, type ModelInferResponse__Output } from '@riverwatch/proto';
+import { loadInferenceProto, tensorByteSize, type GRPCInferenceServiceClient, type ModelInferResponse__Output } from '@riverwatch/proto';
 import type { Logger } from '@riverwatch/common';
 import { InferenceError } from './inference-error.ts';
 import { contentsToRaw, type Tensor, type TensorDatatype } from './tensor.ts';
-import { ShmObject, ShmSlots, shmParameters, tensorBytes } from './shared-memory.ts';
+import { ShmObject, ShmSlots, shmParameters } from './shared-memory.ts';
 
 export interface InferResult {
   modelName: string;
@@ -142,7 +142,7 @@ export class InferenceClient {
       );
       return toResult(res, (name, datatype, shape) => {
         const at = slots.outputOffset(slot, name);
-        const bytes = tensorBytes(datatype, shape);
+        const bytes = tensorByteSize(datatype, shape);
         return at === undefined || bytes === undefined ? undefined : slots.object.read(at, bytes);
       });
     } catch (err) {
@@ -152,7 +152,7 @@ export class InferenceClient {
       if (!/shared memory/.test(e.message)) throw err;
       // The region is gone (a restarted server) or unusable: this request goes as bytes, the next one re-registers.
       this.logger?.warn({ model, err: e.message }, 'shared memory region failed; sending tensors as bytes');
-      this.forgetShm(key, slots);
+      this.forgetShm(key, slots, holdMs);
       return undefined;
     } finally {
       slots.release(slot, holdMs);
@@ -180,8 +180,8 @@ export class InferenceClient {
   }
 
   /** Drops a failed region (once, however many requests saw it fail); its memory goes after calls still using it. */
-  private forgetShm(key: string, failed: ShmSlots): void {
-    setTimeout(() => failed.object.close(), 2 * this.deadlineMs).unref();
+  private forgetShm(key: string, failed: ShmSlots, holdMs: number): void {
+    setTimeout(() => failed.object.close(), holdMs).unref();
     const current = this.shm.get(key);
     void current?.then((s) => {
       if (s === failed && this.shm.get(key) === current) this.shm.delete(key);
@@ -202,7 +202,7 @@ export class InferenceClient {
       outputs: meta.outputs.map((o) => {
         // A leading -1 is the batch: sized for this request's batch. Any other unknown dim: no fixed size.
         const shape = o.shape.map((d, i) => (d < 0 && i === 0 ? batch : d));
-        return { name: o.name, bytes: shape.some((d) => d < 0) ? undefined : tensorBytes(o.datatype, shape) };
+        return { name: o.name, bytes: shape.some((d) => d < 0) ? undefined : tensorByteSize(o.datatype, shape) };
       }),
     };
     const object = ShmObject.create(ShmSlots.bytesFor(layout, this.shmSlotCount));
@@ -221,7 +221,7 @@ export class InferenceClient {
     // Registered: the server holds its own descriptor, so the name can go now.
     object.unlink();
     this.logger?.info({ model, region: object.key, bytes: object.byteSize, slots: this.shmSlotCount }, 'tensors go through shared memory');
-    return new ShmSlots(object.key, object, layout, this.shmSlotCount);
+    return new ShmSlots(object, layout, this.shmSlotCount);
   }
 
   async modelMetadata(model: string, version?: string): Promise<ModelMetadata> {

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ShmSlots, tensorBytes, type ShmObject } from './shared-memory.ts';
+import { ShmSlots, type ShmObject } from './shared-memory.ts';
 
 const layout = {
   inputs: [{ name: 'images', bytes: 100 }],
   outputs: [{ name: 'boxes', bytes: 30 }, { name: 'dynamic' }, { name: 'scores', bytes: 65 }],
 };
-const slots = (count: number) => new ShmSlots('r', {} as ShmObject, layout, count);
+const slots = (count: number) => new ShmSlots({ key: 'r' } as ShmObject, layout, count);
 
 afterEach(() => {
   vi.useRealTimers();
@@ -42,14 +42,5 @@ describe('ShmSlots', () => {
     expect(s.acquire()).toBeUndefined();
     vi.advanceTimersByTime(1000);
     expect(s.acquire()).toBe(b);
-  });
-});
-
-describe('tensorBytes', () => {
-  it('sizes fixed-width datatypes and refuses BYTES', () => {
-    expect(tensorBytes('FP32', [1, 15120, 10])).toBe(604800);
-    expect(tensorBytes('UINT8', [1, 3, 384, 640])).toBe(737280);
-    expect(tensorBytes('FP16', [2, 3])).toBe(12);
-    expect(tensorBytes('BYTES', [1])).toBeUndefined();
   });
 });

@@ -16,16 +16,6 @@ import type { InferParameter } from '@riverwatch/proto';
 const ALIGN = 64;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
-const DATATYPE_BYTES: Record<string, number> = {
-  BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
-};
-
-/** Bytes of a tensor, or undefined for a datatype without a fixed size (BYTES) or an unknown one. */
-export function tensorBytes(datatype: string, shape: readonly number[]): number | undefined {
-  const size = DATATYPE_BYTES[datatype];
-  return size === undefined ? undefined : shape.reduce((a, d) => a * d, size);
-}
-
 /** The parameters that put a tensor at `offset` in `region`. */
 export function shmParameters(region: string, offset: number, byteSize: number): Record<string, InferParameter> {
   return {
@@ -115,13 +105,17 @@ export class ShmSlots {
   readonly slotBytes: number;
 
   constructor(
-    readonly region: string,
     readonly object: ShmObject,
     readonly layout: SlotLayout,
     count: number,
   ) {
     ({ at: this.at, slotBytes: this.slotBytes } = offsets(layout));
     this.free = Array.from({ length: count }, (_, i) => count - 1 - i);
+  }
+
+  /** The region is registered under the object's key. */
+  get region(): string {
+    return this.object.key;
   }
 
   static bytesFor(layout: SlotLayout, count: number): number {

@@ -10,6 +10,7 @@ export type { ModelInferRequest, ModelInferRequest__Output } from './generated/i
 export type { ModelInferResponse, ModelInferResponse__Output } from './generated/inference/ModelInferResponse.ts';
 export type { ModelMetadataResponse, ModelMetadataResponse__Output } from './generated/inference/ModelMetadataResponse.ts';
 export type { InferTensorContents, InferTensorContents__Output } from './generated/inference/InferTensorContents.ts';
+export { DATATYPE_BYTES, isKserveDatatype, tensorByteSize, type KserveDatatype } from './datatypes.ts';
 export type { InferParameter, InferParameter__Output } from './generated/inference/InferParameter.ts';
 export type { HealthClient, HealthHandlers } from './generated/grpc/health/v1/Health.ts';
 export type { HealthCheckResponse, HealthCheckResponse__Output } from './generated/grpc/health/v1/HealthCheckResponse.ts';

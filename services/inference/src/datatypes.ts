@@ -1,17 +1,7 @@
-/** KServe v2 tensor datatypes and how they map onto onnxruntime's tensor types. */
-export type KserveDatatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'FP32'
-  | 'FP64';
+/** How KServe v2 tensor datatypes map onto onnxruntime's tensor types. */
+import { DATATYPE_BYTES, isKserveDatatype, type KserveDatatype } from '@riverwatch/proto';
+
+export { isKserveDatatype, type KserveDatatype };
 
 export type OrtType =
   | 'bool'
@@ -27,29 +17,25 @@ export type OrtType =
   | 'float32'
   | 'float64';
 
-const TABLE: Record<KserveDatatype, { ort: OrtType; bytes: number }> = {
-  BOOL: { ort: 'bool', bytes: 1 },
-  UINT8: { ort: 'uint8', bytes: 1 },
-  UINT16: { ort: 'uint16', bytes: 2 },
-  UINT32: { ort: 'uint32', bytes: 4 },
-  UINT64: { ort: 'uint64', bytes: 8 },
-  INT8: { ort: 'int8', bytes: 1 },
-  INT16: { ort: 'int16', bytes: 2 },
-  INT32: { ort: 'int32', bytes: 4 },
-  INT64: { ort: 'int64', bytes: 8 },
-  FP16: { ort: 'float16', bytes: 2 },
-  FP32: { ort: 'float32', bytes: 4 },
-  FP64: { ort: 'float64', bytes: 8 },
+const TABLE: Record<KserveDatatype, OrtType> = {
+  BOOL: 'bool',
+  UINT8: 'uint8',
+  UINT16: 'uint16',
+  UINT32: 'uint32',
+  UINT64: 'uint64',
+  INT8: 'int8',
+  INT16: 'int16',
+  INT32: 'int32',
+  INT64: 'int64',
+  FP16: 'float16',
+  FP32: 'float32',
+  FP64: 'float64',
 };
 
-const FROM_ORT = new Map<string, KserveDatatype>(Object.entries(TABLE).map(([k, v]) => [v.ort, k as KserveDatatype]));
-
-export function isKserveDatatype(value: string): value is KserveDatatype {
-  return Object.hasOwn(TABLE, value);
-}
+const FROM_ORT = new Map<string, KserveDatatype>(Object.entries(TABLE).map(([k, v]) => [v, k as KserveDatatype]));
 
 export function ortTypeOf(datatype: KserveDatatype): OrtType {
-  return TABLE[datatype].ort;
+  return TABLE[datatype];
 }
 
 /** undefined for ORT types the protocol cannot carry here (string tensors). */
@@ -58,7 +44,7 @@ export function kserveTypeOf(ortType: string): KserveDatatype | undefined {
 }
 
 export function elementBytes(datatype: KserveDatatype): number {
-  return TABLE[datatype].bytes;
+  return DATATYPE_BYTES[datatype];
 }
 
 export function elementCount(shape: readonly number[]): number {

@@ -76,7 +76,9 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
         model = manager.get(req.model_name, req.model_version);
         for (const o of req.outputs) {
           const ref = shmRefOf(`output '${o.name}'`, o.parameters);
-          if (ref) shmOutputs.set(o.name, ref);
+          if (!ref) continue;
+          shm.check(`output '${o.name}'`, ref);
+          shmOutputs.set(o.name, ref);
         }
         const prepared = model.prepare(
           decodeInputs(req, shm),

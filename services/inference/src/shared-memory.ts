@@ -38,7 +38,6 @@ interface Region extends RegionStatus {
   fd: number;
 }
 
-const MAX_REGIONS = 1024;
 // shm_open names: one path component, an optional leading slash.
 const KEY = /^\/?[A-Za-z0-9_.-]{1,200}$/;
 
@@ -78,12 +77,13 @@ export class SharedMemoryRegistry {
   constructor(
     readonly enabled: boolean,
     private readonly dir = '/dev/shm',
+    private readonly maxRegions = 1024,
   ) {}
 
   register(name: string, key: string, offset: number, byteSize: number): void {
     if (!this.enabled) throw disabled();
     if (!name) throw invalidArgument('shared memory region needs a name');
-    if (this.regions.size >= MAX_REGIONS) throw new InferError(status.RESOURCE_EXHAUSTED, `${MAX_REGIONS} shared memory regions are registered already`);
+    if (this.regions.size >= this.maxRegions) throw new InferError(status.RESOURCE_EXHAUSTED, `${this.maxRegions} shared memory regions are registered already`);
     if (this.regions.has(name)) throw new InferError(status.ALREADY_EXISTS, `shared memory region '${name}' is already registered`);
     if (!KEY.test(key) || key.replace(/^\//, '').startsWith('.')) {
       throw invalidArgument(`shared memory key '${key}' is not a shm_open name (letters, digits, _ . -, an optional leading /)`);
@@ -128,6 +128,11 @@ export class SharedMemoryRegistry {
     const n = readSync(fd, out, 0, ref.byteSize, position);
     if (n !== ref.byteSize) throw invalidArgument(`${what}: shared memory region '${ref.region}' gave ${n} of ${ref.byteSize} bytes`);
     return out;
+  }
+
+  /** Checks that `ref` names a registered region and fits in it (before any work is spent on the call). */
+  check(what: string, ref: ShmRef): void {
+    this.locate(what, ref, ref.byteSize);
   }
 
   write(what: string, ref: ShmRef, data: Uint8Array): void {

@@ -1,6 +1,10 @@
 import type { InferTensorContents__Output, ModelInferRequest__Output } from '@riverwatch/proto';
 import { describe, expect, it } from 'vitest';
+import { SharedMemoryRegistry } from './shared-memory.ts';
 import { decodeInputs } from './tensor-codec.ts';
+
+/** Client shared memory off, as by default. */
+const NO_SHM = new SharedMemoryRegistry(false);
 
 const empty: InferTensorContents__Output = { bool_contents: [], int_contents: [], int64_contents: [], uint_contents: [], uint64_contents: [], fp32_contents: [], fp64_contents: [], bytes_contents: [] };
 
@@ -25,6 +29,7 @@ describe('decodeInputs', () => {
         { name: 'l', datatype: 'INT64', shape: [1], contents: { int64_contents: [-7] } },
         { name: 'b', datatype: 'BOOL', shape: [2], contents: { bool_contents: [true, false] } },
       ]),
+      NO_SHM,
     );
     expect([f.data.readFloatLE(0), f.data.readFloatLE(4)]).toEqual([1.5, -2]);
     expect([...u.data]).toEqual([0, 128, 255]);
@@ -34,7 +39,7 @@ describe('decodeInputs', () => {
 
   it('takes raw bytes as they are', () => {
     const raw = Buffer.from([1, 2, 3, 4]);
-    expect(decodeInputs(req([{ name: 'x', datatype: 'UINT8', shape: [2, 2] }], [raw]))[0].data).toBe(raw);
+    expect(decodeInputs(req([{ name: 'x', datatype: 'UINT8', shape: [2, 2] }], [raw]), NO_SHM)[0].data).toBe(raw);
   });
 
   it.each([
@@ -46,9 +51,9 @@ describe('decodeInputs', () => {
     ['raw entries that do not match the inputs', req([{ name: 'x', datatype: 'FP32', shape: [1] }, { name: 'y', datatype: 'FP32', shape: [1] }], [Buffer.alloc(4)]), /1 entries for 2 inputs/],
     ['raw bytes of the wrong size', req([{ name: 'x', datatype: 'FP32', shape: [2] }], [Buffer.alloc(4)]), /4 bytes.*needs 8/],
   ])('rejects %s with INVALID_ARGUMENT naming it', (_what, request, message) => {
-    expect(() => decodeInputs(request)).toThrow(message);
+    expect(() => decodeInputs(request, NO_SHM)).toThrow(message);
     try {
-      decodeInputs(request);
+      decodeInputs(request, NO_SHM);
     } catch (err) {
       expect((err as { code: number }).code).toBe(3);
     }

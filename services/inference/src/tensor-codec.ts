@@ -52,7 +52,7 @@ function contentsToBytes(name: string, datatype: KserveDatatype, count: number, 
  * contents, or a registered shared-memory region (an input naming one has an
  * empty raw_input_contents entry, or none).
  */
-export function decodeInputs(req: ModelInferRequest__Output, shm?: SharedMemoryRegistry): RequestTensor[] {
+export function decodeInputs(req: ModelInferRequest__Output, shm: SharedMemoryRegistry): RequestTensor[] {
   const raw = req.raw_input_contents;
   if (raw.length && raw.length !== req.inputs.length) {
     throw invalidArgument(`raw_input_contents has ${raw.length} entries for ${req.inputs.length} inputs; send one per input or none`);
@@ -72,7 +72,6 @@ export function decodeInputs(req: ModelInferRequest__Output, shm?: SharedMemoryR
       if (raw[i]?.byteLength || (input.contents && hasTypedValues(input.contents))) {
         throw invalidArgument(`input '${name}' names a shared memory region and also carries data; send one`);
       }
-      if (!shm) throw invalidArgument(`input '${name}' names a shared memory region; this server has none`);
       if (ref.byteSize !== expected) {
         throw invalidArgument(`input '${name}' has ${ref.byteSize} bytes in shared memory; shape [${shape.join(',')}] of ${datatype} needs ${expected}`);
       }
