@@ -6,6 +6,7 @@
 import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import { InferenceClient } from '@riverwatch/inference-client';
+import { freePort } from '@riverwatch/local-infra';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { capturingLogger, images, startHarness, stockClient, type InferenceHarness } from './support.ts';
 
@@ -165,6 +166,28 @@ describe('InferenceClient with sharedMemory', () => {
       ]);
     } finally {
       client.close();
+    }
+  });
+
+  it('asks again for a region once a server that was not up yet has started', async () => {
+    const port = await freePort();
+    const { logger, lines } = capturingLogger();
+    const client = new InferenceClient([`127.0.0.1:${port}`], { sharedMemory: true, sharedMemoryRetryMs: 300, deadlineMs: 1000, retries: 0, logger });
+    let late: InferenceHarness | undefined;
+    try {
+      await expect(run(client, 0.1)).rejects.toMatchObject({ code: status.UNAVAILABLE });
+      late = await startHarness({ models: ['tiny-detector'], env: { GRPC_PORT: String(port), INFERENCE_ALLOW_CLIENT_SHM: 'true' } });
+      // grpc-js reconnects with backoff; once it does, a later call finds the region worth asking for again.
+      const expected = (await run(h.client, 0.1)).outputs[0].data;
+      await expect
+        .poll(async () => (await run(client, 0.1).then((r) => r.outputs[0].data.equals(expected), () => false)) && lines.at(-1)?.msg, { timeout: 15_000, interval: 200 })
+        .toBe('tensors go through shared memory');
+      expect(lines[0]!.msg).toBe('shared memory unavailable; sending tensors as bytes');
+      const res = await run(client, 0.1);
+      expect(res.outputs[0].data.equals(expected)).toBe(true);
+    } finally {
+      client.close();
+      await late?.stop();
     }
   });
 

@@ -35,6 +35,8 @@ export interface InferenceClientOptions {
   sharedMemory?: boolean;
   /** Requests per model that can use shared memory at once (default 8); more go as bytes. */
   sharedMemorySlots?: number;
+  /** After a server could not take a region (not up yet, extension off), ask again after this long (default 30 s). */
+  sharedMemoryRetryMs?: number;
 }
 
 export interface InferOptions {
@@ -43,8 +45,6 @@ export interface InferOptions {
   deadlineMs?: number;
   requestId?: string;
 }
-
-const SHM_RETRY_MS = 30_000;
 
 type Unary<Req, Res> = (req: Req, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown;
 
@@ -62,6 +62,7 @@ export class InferenceClient {
   private next = 0;
   private readonly useShm: boolean;
   private readonly shmSlotCount: number;
+  private readonly shmRetryMs: number;
   private readonly shm = new Map<string, Promise<ShmSlots | undefined>>();
 
   constructor(targets: string[], opts: InferenceClientOptions = {}) {
@@ -73,6 +74,7 @@ export class InferenceClient {
     this.useShm = !!opts.sharedMemory && targets.length === 1 && !targets[0]!.startsWith('dns:');
     if (opts.sharedMemory && !this.useShm) this.logger?.warn({ targets }, 'shared memory needs exactly one inference target; sending tensors as bytes');
     this.shmSlotCount = opts.sharedMemorySlots ?? 8;
+    this.shmRetryMs = opts.sharedMemoryRetryMs ?? 30_000;
     const maxBytes = opts.maxMessageBytes ?? 64 * 1024 * 1024;
     const Service = loadInferenceProto().inference.GRPCInferenceService;
     this.clients = targets.map(
@@ -161,7 +163,7 @@ export class InferenceClient {
 
   /**
    * The model's region, created and registered on first use; undefined when the
-   * server cannot take one (asked again after SHM_RETRY_MS: it may have been starting).
+   * server cannot take one (asked again after `sharedMemoryRetryMs`: it may have been starting).
    */
   private shmSlots(key: string, model: string, inputs: Tensor[], version?: string): Promise<ShmSlots | undefined> {
     let slots = this.shm.get(key);
@@ -171,7 +173,7 @@ export class InferenceClient {
         return undefined;
       });
       void opening.then((s) => {
-        if (!s) setTimeout(() => this.shm.get(key) === opening && this.shm.delete(key), SHM_RETRY_MS).unref();
+        if (!s) setTimeout(() => this.shm.get(key) === opening && this.shm.delete(key), this.shmRetryMs).unref();
       });
       slots = opening;
       this.shm.set(key, slots);
