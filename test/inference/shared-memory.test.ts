@@ -4,6 +4,7 @@
  * client uses it transparently, falling back to bytes whenever it must.
  */
 import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import type * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { InferenceClient } from '@riverwatch/inference-client';
 import { freePort } from '@riverwatch/local-infra';
@@ -47,7 +48,7 @@ let stock: ReturnType<typeof stockClient>;
 const files: { remove(): void }[] = [];
 
 beforeAll(async () => {
-  h = await startHarness({ models: ['tiny-detector', 'no-batch'], env: { INFERENCE_ALLOW_CLIENT_SHM: 'true' } });
+  h = await startHarness({ models: ['tiny-detector', 'no-batch', 'slow'], env: { INFERENCE_ALLOW_CLIENT_SHM: 'true' } });
   stock = stockClient(h.target, LOADER);
 });
 afterEach(async () => {
@@ -121,6 +122,40 @@ describe('system shared memory, as a stock Triton client uses it', () => {
 
     const ok = await h.client.infer('tiny-detector', [{ name: 'images', datatype: 'FP32', shape: [1, 3, 32, 32], data: images(1) }]);
     expect(ok.outputs[0].data.byteLength).toBe(OUTPUT_BYTES);
+  });
+});
+
+describe('a call that ends before its answer', () => {
+  it('leaves its output slot alone (the client may have lent it to another request)', async () => {
+    const meta = await h.client.modelMetadata('slow');
+    const outBytes = meta.outputs[0]!.shape.map((d) => (d < 0 ? 1 : d)).reduce((a, b) => a * b, 4);
+    const inBytes = 256 * 4;
+    const key = `rw-test-${process.pid}-c`;
+    const shm = shmFile(key, inBytes + outBytes);
+    files.push(shm);
+    await stock.call('SystemSharedMemoryRegister', { name: 'slow', key, offset: 0, byte_size: inBytes + outBytes });
+    const infer = (deadlineMs: number) =>
+      new Promise<grpc.ServiceError | null>((resolve) =>
+        stock.client.ModelInfer(
+          {
+            model_name: 'slow',
+            inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 256], parameters: p('slow', inBytes) }],
+            outputs: [{ name: meta.outputs[0]!.name, parameters: p('slow', outBytes, inBytes) }],
+          },
+          { deadline: Date.now() + deadlineMs },
+          (err: grpc.ServiceError | null) => resolve(err),
+        ),
+      );
+    const sentinel = Buffer.alloc(outBytes, 0xab);
+
+    shm.write(inBytes, sentinel);
+    expect((await infer(10))?.code).toBe(status.DEADLINE_EXCEEDED);
+    await new Promise((r) => setTimeout(r, 300)); // the ~40 ms run has finished by now
+    expect(shm.read(inBytes, outBytes).equals(sentinel)).toBe(true);
+
+    // The same call given time to finish does write the slot.
+    expect(await infer(10_000)).toBeNull();
+    expect(shm.read(inBytes, outBytes).equals(sentinel)).toBe(false);
   });
 });
 
