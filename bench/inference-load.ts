@@ -3,6 +3,7 @@ export interface LoadStats {
   requests: number;
   seconds: number;
   throughput: number;
+  mean: number;
   p50: number;
   p95: number;
   p99: number;
@@ -34,6 +35,7 @@ export function summarize(latencies: number[], seconds: number): LoadStats {
     requests: latencies.length,
     seconds: round(seconds),
     throughput: round(latencies.length / seconds),
+    mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
     p50: round(percentile(sorted, 50)),
     p95: round(percentile(sorted, 95)),
     p99: round(percentile(sorted, 99)),

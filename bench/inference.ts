@@ -7,7 +7,6 @@
  * with tensors in the message or in shared memory (a worker on the server's host).
  * Scenarios are interleaved over several rounds so a noisy neighbour hurts all alike.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -16,6 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '@riverwatch/inference';
 import { InferenceClient, tuneGcForTensorTraffic, type TensorDatatype } from '@riverwatch/inference-client';
 import { closedLoop, summarize, type LoadStats } from './inference-load.ts';
+import { startInferenceServerChild } from './inference-server.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const { values: args } = parseArgs({
@@ -92,7 +92,7 @@ for (const [dir, batching] of [
   writeFileSync(join(repo, dir, 'config.json'), JSON.stringify({ ...config, name: dir, instances: 1, dynamicBatching: batching }));
 }
 
-const child = await startServer(repo);
+const child = await startInferenceServerChild(repo, { threads, provider: args.provider as 'cpu' | 'cuda' });
 const clientOptions = { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024 };
 const client = new InferenceClient([`127.0.0.1:${child.port}`], clientOptions);
 const shmClient = new InferenceClient([`127.0.0.1:${child.port}`], { ...clientOptions, sharedMemory: true, sharedMemorySlots: 8 });
@@ -120,7 +120,7 @@ try {
   for (const s of scenarios) for (let i = 0; i < 5; i++) await s.run(); // warm-up: first runs allocate
   const latencies = new Map<string, number[]>();
   const elapsed = new Map<string, number>();
-  const server = new Map<string, { computeS: number; runs: number; queueS: number; requests: number }>();
+  const server = new Map<string, ServerTimes>();
   const cpu = new Map<string, number>();
   for (let r = 0; r < rounds; r++) {
     for (const c of concurrencies) {
@@ -134,20 +134,25 @@ try {
         cpu.set(id, (cpu.get(id) ?? 0) + cpuMs() - cpu0);
         if (s.served && before) {
           const after = await serverTimes(s.served);
-          const acc = server.get(id) ?? { computeS: 0, runs: 0, queueS: 0, requests: 0 };
-          server.set(id, {
-            computeS: acc.computeS + after.computeS - before.computeS,
-            runs: acc.runs + after.runs - before.runs,
-            queueS: acc.queueS + after.queueS - before.queueS,
-            requests: acc.requests + after.requests - before.requests,
-          });
+          const acc = server.get(id) ?? { computeS: 0, runs: 0, queueS: 0, requests: 0, inServerS: 0 };
+          const k = Object.keys(acc) as (keyof ServerTimes)[];
+          server.set(id, Object.fromEntries(k.map((f) => [f, acc[f] + after[f] - before[f]])) as ServerTimes);
         }
         latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
         log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
       }
     }
   }
-  type Row = LoadStats & { cpuMsPerRequest: number; serverComputeMsPerRun?: number; serverQueueMs?: number; meanBatch?: number };
+  type Row = LoadStats & {
+    cpuMsPerRequest: number;
+    serverComputeMsPerRun?: number;
+    serverQueueMs?: number;
+    meanBatch?: number;
+    /** Mean time a request spent inside the server (riverwatch_inference_request_seconds). */
+    inServerMs?: number;
+    /** Mean client latency minus inServerMs: both gRPC stacks, HTTP/2 and the socket. */
+    transportMs?: number;
+  };
   const results: Record<string, Record<string, Row>> = {};
   for (const s of scenarios) {
     results[s.key] = {};
@@ -160,6 +165,8 @@ try {
         row.serverComputeMsPerRun = Math.round((srv.computeS / srv.runs) * 100000) / 100;
         row.serverQueueMs = Math.round((srv.queueS / srv.requests) * 100000) / 100;
         row.meanBatch = Math.round((srv.requests / srv.runs) * 100) / 100;
+        row.inServerMs = Math.round((srv.inServerS / srv.requests) * 100000) / 100;
+        row.transportMs = Math.round((stats.mean - row.inServerMs) * 100) / 100;
       }
       results[s.key][`c${c}`] = row;
     }
@@ -210,13 +217,13 @@ try {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     console.log(`model ${name} v${version} input ${datatype}[${shape.join(',')}], ${threads} intra-op threads, ${report.cores} cores (${report.cpu})`);
-    console.log('scenario               conc    req/s   p50 ms   p95 ms   p99 ms  cpu ms/req   server: compute ms/run  queue ms  batch');
+    console.log('scenario               conc    req/s  mean ms   p50 ms   p95 ms   p99 ms  cpu ms/req   server: compute ms/run  queue ms  batch  in server ms  transport ms');
     for (const s of scenarios) {
       for (const c of concurrencies) {
         const x = results[s.key][`c${c}`];
         const f = (n: number | undefined, w = 8) => (n === undefined ? '' : n.toFixed(2)).padStart(w);
         console.log(
-          `${s.key.padEnd(22)} ${String(c).padStart(4)} ${f(x.throughput)} ${f(x.p50)} ${f(x.p95)} ${f(x.p99)} ${f(x.cpuMsPerRequest, 11)}   ${f(x.serverComputeMsPerRun, 21)} ${f(x.serverQueueMs, 9)} ${f(x.meanBatch, 6)}`,
+          `${s.key.padEnd(22)} ${String(c).padStart(4)} ${f(x.throughput)} ${f(x.mean)} ${f(x.p50)} ${f(x.p95)} ${f(x.p99)} ${f(x.cpuMsPerRequest, 11)}   ${f(x.serverComputeMsPerRun, 21)} ${f(x.serverQueueMs, 9)} ${f(x.meanBatch, 6)} ${f(x.inServerMs, 13)} ${f(x.transportMs, 13)}`,
         );
       }
     }
@@ -229,40 +236,6 @@ try {
   await child.stop();
   await probe.release();
   rmSync(repo, { recursive: true, force: true });
-}
-
-async function startServer(repository: string): Promise<{ port: number; metricsPort: number; pid: number; stop(): Promise<void> }> {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/inference-server-child.ts')], {
-    env: {
-      ...process.env,
-      MODEL_REPOSITORY: repository,
-      INFERENCE_PROVIDERS: args.provider,
-      INFERENCE_ALLOW_CLIENT_SHM: 'true',
-      // A CUDA benchmark that silently ran on CPU would be a lie: fail instead.
-      INFERENCE_REQUIRE_GPU: String(args.provider === 'cuda'),
-      BENCH_INTRA_OP_THREADS: String(threads),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const { grpcPort: port, metricsPort } = await new Promise<{ grpcPort: number; metricsPort: number }>((resolvePort, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      buf += chunk.toString();
-      const line = buf.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolvePort(JSON.parse(line) as { grpcPort: number; metricsPort: number });
-    });
-    proc.once('exit', (code) => reject(new Error(`inference server exited with ${code}`)));
-  });
-  return {
-    port,
-    metricsPort,
-    pid: proc.pid!,
-    stop: () =>
-      new Promise<void>((done) => {
-        proc.once('exit', () => done());
-        proc.kill('SIGTERM');
-      }),
-  };
 }
 
 /** CPU time of this process and the server process, in ms (Linux /proc; the server counts 0 elsewhere). */
@@ -278,11 +251,13 @@ function cpuMs(): number {
   return (own.user + own.system) / 1000 + server;
 }
 
+type ServerTimes = { computeS: number; runs: number; queueS: number; requests: number; inServerS: number };
+
 /** Server-side totals for one model from its Prometheus text. */
-async function serverTimes(model: string): Promise<{ computeS: number; runs: number; queueS: number; requests: number }> {
+async function serverTimes(model: string): Promise<ServerTimes> {
   const text = await (await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`)).text();
-  const value = (series: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(`${series}{model="${model}"}`));
+  const value = (series: string, extra = '') => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series}{model="${model}"${extra}}`));
     return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
   };
   return {
@@ -290,6 +265,7 @@ async function serverTimes(model: string): Promise<{ computeS: number; runs: num
     runs: value('riverwatch_inference_compute_seconds_count'),
     queueS: value('riverwatch_inference_queue_seconds_sum'),
     requests: value('riverwatch_inference_queue_seconds_count'),
+    inServerS: value('riverwatch_inference_request_seconds_sum', ',status="OK"'),
   };
 }
 

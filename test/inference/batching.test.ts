@@ -71,9 +71,16 @@ describe('dynamic batching', () => {
     results.forEach((res, i) => expect(readFp32(res.outputs[0].data)).toEqual(new Array(4).fill(2 * (i + 1) + 1)));
   });
 
-  it('exports queue time, compute time and request counts by model and status', async () => {
+  it('exports queue time, compute time, time in the server and request counts by model and status', async () => {
+    const wrongName = h.client.infer('tiny-detector', [{ name: 'nope', datatype: 'FP32', shape: [1, 3, 32, 32], data: Buffer.alloc(3 * 32 * 32 * 4) }]);
+    await expect(wrongName).rejects.toMatchObject({ code: 3 });
     const text = await scrape(h.server.metricsPort);
-    expect(metricValue(text, 'riverwatch_inference_requests_total', { model: 'tiny-detector', status: 'OK' })).toBeGreaterThanOrEqual(16);
+    const ok = metricValue(text, 'riverwatch_inference_requests_total', { model: 'tiny-detector', status: 'OK' });
+    expect(ok).toBeGreaterThanOrEqual(16);
+    // Every answered request, good or bad, is timed under the status it got.
+    expect(metricValue(text, 'riverwatch_inference_request_seconds_count', { model: 'tiny-detector', status: 'OK' })).toBe(ok);
+    expect(metricValue(text, 'riverwatch_inference_request_seconds_count', { model: 'tiny-detector', status: 'INVALID_ARGUMENT' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, 'riverwatch_inference_request_seconds_sum', { model: 'tiny-detector', status: 'OK' })).toBeGreaterThan(0);
     expect(metricValue(text, 'riverwatch_inference_queue_seconds_count', { model: 'tiny-detector' })).toBeGreaterThanOrEqual(16);
     expect(metricValue(text, 'riverwatch_inference_compute_seconds_count', { model: 'tiny-detector' })).toBeGreaterThan(0);
   });

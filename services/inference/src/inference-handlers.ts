@@ -55,19 +55,18 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
     },
 
     ModelInfer: (call, cb) => {
+      const received = performance.now();
       const req = call.request;
       // Unknown names are not used as label values: a client could mint unbounded series.
       const label = manager.has(req.model_name) ? req.model_name : '(unknown)';
       const finish = (err: unknown, res?: ModelInferResponse) => {
-        if (err) {
-          const e = toServiceError(err);
-          inferenceMetrics.requests.inc({ model: label, status: status[e.code!] });
-          if (e.code === status.INTERNAL) logger.error({ model: req.model_name, err: e.details }, 'ModelInfer failed');
-          cb(e);
-        } else {
-          inferenceMetrics.requests.inc({ model: label, status: 'OK' });
-          cb(null, res);
-        }
+        const e = err ? toServiceError(err) : undefined;
+        const code = e ? status[e.code!] : 'OK';
+        inferenceMetrics.requests.inc({ model: label, status: code });
+        inferenceMetrics.requestSeconds.observe({ model: label, status: code }, (performance.now() - received) / 1000);
+        if (e?.code === status.INTERNAL) logger.error({ model: req.model_name, err: e.details }, 'ModelInfer failed');
+        if (e) cb(e);
+        else cb(null, res);
       };
       let model: LoadedModel;
       let request: QueuedRequest;

@@ -7,6 +7,12 @@ export const inferenceMetrics = {
     help: 'ModelInfer requests by model and gRPC status',
     labelNames: ['model', 'status'] as const,
   }),
+  requestSeconds: histogram({
+    name: 'riverwatch_inference_request_seconds',
+    help: 'ModelInfer time inside the server, from the decoded request to the answer handed to gRPC (queue, compute and tensor copies; not the network)',
+    labelNames: ['model', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  }),
   queueSeconds: histogram({
     name: 'riverwatch_inference_queue_seconds',
     help: 'Time a request waited in the model queue before its batch started',
