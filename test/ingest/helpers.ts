@@ -82,11 +82,13 @@ export function cameraConfig(id: string, sourceUrl: string, over: Partial<Camera
 
 /** Writes a camera the way the API does: JSON at keys.camera, id in the index. */
 export async function putCamera(t: TestContext, camera: CameraConfig): Promise<void> {
-  await t.redis.multi().set(t.keys.camera(camera.id), JSON.stringify(camera)).sadd(t.keys.cameraIndex(), camera.id).exec();
+  await t.redis.set(t.keys.camera(camera.id), JSON.stringify(camera));
+  await t.redis.sadd(t.keys.cameraIndex(), camera.id);
 }
 
 export async function deleteCamera(t: TestContext, id: string): Promise<void> {
-  await t.redis.multi().del(t.keys.camera(id)).srem(t.keys.cameraIndex(), id).exec();
+  await t.redis.srem(t.keys.cameraIndex(), id);
+  await t.redis.del(t.keys.camera(id));
 }
 
 export async function readStatus(t: TestContext, id: string): Promise<Partial<Record<keyof CameraStatus, string>>> {

@@ -52,7 +52,8 @@ export async function saveCamera(ctx: TestContext, id: string, rules: Partial<Al
     createdAt: Date.now(),
     updatedAt: Date.now(),
   };
-  await ctx.redis.multi().set(ctx.keys.camera(id), JSON.stringify(camera)).sadd(ctx.keys.cameraIndex(), id).exec();
+  await ctx.redis.set(ctx.keys.camera(id), JSON.stringify(camera));
+  await ctx.redis.sadd(ctx.keys.cameraIndex(), id);
   return camera;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createRedis, EvidenceStore, loadConfig, RedisKeys, type Redis, type RiverwatchConfig } from '@riverwatch/common';
+import { createRedis, EvidenceStore, loadConfig, RedisKeys, scanKeys, type Redis, type RiverwatchConfig } from '@riverwatch/common';
 
 export interface TestContext {
   /** Unique per test: Redis key prefix (also BullMQ's) and S3 bucket prefix. */
@@ -54,12 +54,8 @@ export async function createTestContext(extraEnv: Record<string, string> = {}): 
     store,
     async cleanup() {
       for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`]) {
-        let cursor = '0';
-        do {
-          const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-          cursor = next;
-          if (batch.length) await redis.del(...batch);
-        } while (cursor !== '0');
+        // Key by key: on a cluster they live in many slots.
+        await Promise.all((await scanKeys(redis, pattern)).map((k) => redis.del(k)));
       }
       await store.destroy(['snapshots', 'masks', 'review', 'models']).catch(() => {});
       redis.disconnect();

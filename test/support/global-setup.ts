@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedS3, startLocalRedis } from '@riverwatch/local-infra';
+import { startEmbeddedS3, startLocalRedis, startLocalRedisCluster } from '@riverwatch/local-infra';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,6 +27,8 @@ async function dockerAvailable(): Promise<boolean> {
 /**
  * Real servers for the whole run: REDIS_URL / S3_ENDPOINT when set, else
  * testcontainers when a Docker engine answers, else local processes on free ports.
+ * RIVERWATCH_TEST_REDIS=cluster runs the tests on a local three-master Redis Cluster instead
+ * (`npm run test:cluster`).
  * Tests isolate themselves by key prefix, queue names and bucket (see context.ts).
  */
 export default async function setup(project: TestProject): Promise<Stop> {
@@ -35,7 +37,11 @@ export default async function setup(project: TestProject): Promise<Stop> {
   const useDocker = (!process.env.REDIS_URL || !process.env.S3_ENDPOINT) && (await dockerAvailable());
 
   let redisUrl = process.env.REDIS_URL;
-  if (!redisUrl && useDocker) {
+  if (!redisUrl && process.env.RIVERWATCH_TEST_REDIS === 'cluster') {
+    const r = await startLocalRedisCluster({ dataDir: join(dataDir, 'redis-cluster') });
+    redisUrl = r.url;
+    stops.push(r.stop);
+  } else if (!redisUrl && useDocker) {
     const { RedisContainer } = await import('@testcontainers/redis');
     const c = await new RedisContainer('redis:7').withCommand(['redis-server', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction']).start();
     redisUrl = c.getConnectionUrl();

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, /PORT must be an integer between 0 and 65535, got 70000/],
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be a URL/],
     [{ REDIS_URL: 'http://localhost:6379' }, /REDIS_URL must be a URL with scheme redis or rediss/],
+    [{ REDIS_URL: 'redis-cluster://10.0.0.1:7000,10.0.0.2:x' }, /REDIS_URL: '10.0.0.2:x' is not host:port, got "redis-cluster:\/\/10.0.0.1:7000,10.0.0.2:x"/],
     [{ S3_ENDPOINT: 'ftp://x' }, /S3_ENDPOINT must be a URL with scheme http or https/],
     [{ INFERENCE_PROVIDERS: 'tpu' }, /INFERENCE_PROVIDERS must be a comma list of cuda, cpu/],
     [{ INFERENCE_REQUIRE_GPU: 'maybe' }, /INFERENCE_REQUIRE_GPU must be true or false/],
@@ -28,6 +29,11 @@ describe('loadConfig', () => {
   ])('names the variable and what it expects: %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes one Redis server or the seed nodes of a Redis Cluster', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://:pw@redis.internal:6380/2' }).redisUrl).toBe('rediss://:pw@redis.internal:6380/2');
+    expect(loadConfig({ REDIS_URL: 'redis-cluster://10.0.0.1:7000,10.0.0.2:7001' }).redisUrl).toBe('redis-cluster://10.0.0.1:7000,10.0.0.2:7001');
   });
 
   it('reads API_TRUST_PROXY as off, a hop count or a list of proxies', () => {

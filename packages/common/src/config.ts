@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
+import { parseRedisUrl } from './redis.ts';
 
 /**
  * All configuration comes from environment variables, validated once at start-up
@@ -111,6 +112,18 @@ function optionalUrl(env: Env, name: string, protocols: string[]): string | unde
   return v;
 }
 
+/** One server (redis://, rediss://) or a cluster's seed nodes (redis-cluster://host:port,host:port). */
+function redisUrl(env: Env): string | undefined {
+  const v = env.REDIS_URL;
+  if (!v || !/^rediss?-cluster:\/\//.test(v)) return optionalUrl(env, 'REDIS_URL', ['redis', 'rediss', 'redis-cluster', 'rediss-cluster']);
+  try {
+    parseRedisUrl(v);
+  } catch (err) {
+    throw new ConfigError(`REDIS_URL: ${(err as Error).message}, got "${v}"`);
+  }
+  return v;
+}
+
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const v = env[name];
   if (v === undefined || v === '') return fallback;
@@ -186,7 +199,7 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
     dataDir: resolve(str(env, 'DATA_DIR', './data')),
     keyPrefix,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    redisUrl: optionalUrl(env, 'REDIS_URL', ['redis', 'rediss']),
+    redisUrl: redisUrl(env),
     s3: {
       endpoint: optionalUrl(env, 'S3_ENDPOINT', ['http', 'https']),
       accessKey: str(env, 'S3_ACCESS_KEY', 'S3RVER'),

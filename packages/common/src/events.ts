@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.ts';
 import type { LiveEvent, WebhookSubscription } from './domain.ts';
 import { newId } from './ids.ts';
 import type { RedisKeys } from './keys.ts';

@@ -3,7 +3,18 @@ export interface RunningService {
   readonly name: string;
   /** The bound API port (the api service); with PORT=0 it is only known after start. */
   readonly port?: number;
+  /** Idempotent: a second call waits for the first (connections are closed once; see stopOnce). */
   stop(): Promise<void>;
+}
+
+/**
+ * Wraps a service's shutdown so that it runs once and later calls share its promise.
+ * A second run would send commands on closed connections, which on a Redis Cluster
+ * client wait for a reconnect that never comes.
+ */
+export function stopOnce(stop: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= stop());
 }
 
 import type { RiverwatchConfig } from './config.ts';

@@ -1,4 +1,4 @@
-import { createRedis, RedisKeys, type RunningService, type ServiceContext } from '@riverwatch/common';
+import { createRedis, RedisKeys, stopOnce, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { WebhookRepository } from './repositories/webhook-repository.ts';
 import { WebhookNotifier } from './webhooks/notifier.ts';
 
@@ -14,9 +14,9 @@ export async function startNotifier(ctx: ServiceContext): Promise<RunningService
   await notifier.waitUntilReady();
   return {
     name: 'notifier',
-    async stop() {
+    stop: stopOnce(async () => {
       await notifier.close();
       redis.disconnect();
-    },
+    }),
   };
 }

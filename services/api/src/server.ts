@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { EvidenceStore, type RunningService, type ServiceContext } from '@riverwatch/common';
+import { EvidenceStore, stopOnce, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { buildApp } from './app.ts';
 import { createApiDeps } from './deps.ts';
 import { WebhookNotifier } from './webhooks/notifier.ts';
@@ -36,10 +36,10 @@ export async function start(ctx: ServiceContext): Promise<RunningApi> {
   return {
     name: 'api',
     port,
-    async stop() {
+    stop: stopOnce(async () => {
       await app.close();
       await notifier?.close();
       await deps.close();
-    },
+    }),
   };
 }

@@ -1,10 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { DependencyUnavailableError, EvidenceStore, OpsServer, type RunningService, type ServiceContext } from '@riverwatch/common';
+import { DependencyUnavailableError, EvidenceStore, OpsServer, stopOnce, tuneGcForTensorTraffic, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
 import { HealthService } from './health-service.ts';
-import { tuneGcForTensorTraffic } from '@riverwatch/common';
 import { widenReceiveWindow, widenSessionWindows } from './http2-window.ts';
 import { inferenceHandlers } from './inference-handlers.ts';
 import { ModelManager } from './model-manager.ts';
@@ -81,8 +80,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
       grpcPort,
       metricsPort: metricsServer.port,
       models: manager,
-      async stop() {
-        if (draining) return;
+      stop: stopOnce(async () => {
         draining = true;
         // Probes see NOT_SERVING first; calls already running are allowed to finish.
         health.set('NOT_SERVING');
@@ -101,7 +99,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
         shm.close();
         await metricsServer.close();
         logger.info('inference server stopped');
-      },
+      }),
     };
   } catch (err) {
     server.forceShutdown();

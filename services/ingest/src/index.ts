@@ -7,6 +7,7 @@ import {
   QueueName,
   RedisKeys,
   createRedis,
+  stopOnce,
   type CameraEventJob,
   type FrameJob,
   type RunningService,
@@ -74,12 +75,12 @@ export async function start(ctx: ServiceContext): Promise<RunningIngest> {
     metricsPort: ops.port,
     replicaId,
     heldCameraIds: () => service.heldCameraIds(),
-    async stop() {
+    stop: stopOnce(async () => {
       await service.stop();
       await Promise.all([frames.close(), webhooks.close(), cameraEvents.close()]);
       await ops.close();
       redis.disconnect();
       logger.info({ replicaId }, 'ingest stopped');
-    },
+    }),
   };
 }

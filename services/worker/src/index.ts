@@ -7,6 +7,7 @@ import {
   QueueName,
   RedisKeys,
   createRedis,
+  stopOnce,
   type CameraEventJob,
   type FrameJob,
   type FrameResult,
@@ -105,7 +106,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   return {
     name: 'worker',
     metricsPort: ops.port,
-    async stop() {
+    stop: stopOnce(async () => {
       clearInterval(rejectedTimer);
       // Stop taking jobs and let the active ones finish, as BullMQ's guide asks on SIGTERM.
       await Promise.all([frames.close(), cameraEvents.close()]);
@@ -115,6 +116,6 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
       await ops.close();
       // BullMQ leaves connections it was given open; they are ours to close.
       for (const c of [redis, blocking, cameraEventsConnection]) c.disconnect();
-    },
+    }),
   };
 }

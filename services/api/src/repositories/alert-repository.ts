@@ -1,4 +1,4 @@
-import type { AlertRecord, AlertStatus, AlertType, Redis, RedisKeys } from '@riverwatch/common';
+import { mgetKeys, type AlertRecord, type AlertStatus, type AlertType, type Redis, type RedisKeys } from '@riverwatch/common';
 
 export interface AlertQuery {
   cameraIds: string[] | null;
@@ -63,7 +63,7 @@ export class AlertRepository {
         if (q.after && score === q.after.openedAt && id >= q.after.id) continue;
         ids.push(id);
       }
-      const records = ids.length ? await this.redis.mget(ids.map((id) => this.keys.alert(id))) : [];
+      const records = await mgetKeys(this.redis, ids.map((id) => this.keys.alert(id)));
       for (const json of records) {
         if (!json) continue;
         const alert = JSON.parse(json) as AlertRecord;

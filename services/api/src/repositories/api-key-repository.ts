@@ -1,4 +1,4 @@
-import type { Redis, RedisKeys } from '@riverwatch/common';
+import { mgetKeys, type Redis, type RedisKeys } from '@riverwatch/common';
 
 export type ApiRole = 'viewer' | 'operator' | 'admin';
 
@@ -31,7 +31,7 @@ export class ApiKeyRepository {
   async list(): Promise<ApiKeyRecord[]> {
     const hashes = Object.values(await this.redis.hgetall(this.keys.apiKeyIndex()));
     if (!hashes.length) return [];
-    const raw = await this.redis.mget(hashes.map((h) => this.keys.apiKey(h)));
+    const raw = await mgetKeys(this.redis, hashes.map((h) => this.keys.apiKey(h)));
     return raw
       .filter((j): j is string => j !== null)
       .map((j) => JSON.parse(j) as ApiKeyRecord)

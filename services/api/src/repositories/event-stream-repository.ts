@@ -1,4 +1,4 @@
-import type { LiveEvent, Redis, RedisKeys } from '@riverwatch/common';
+import { duplicateRedis, type LiveEvent, type Redis, type RedisKeys } from '@riverwatch/common';
 
 export interface StreamedEvent {
   /** The stream entry id: also the SSE id, so Last-Event-ID resumes exactly. */
@@ -53,8 +53,7 @@ export class EventStreamRepository {
   }
 
   openReader(): LiveEventReader {
-    const conn = this.redis.duplicate({ maxRetriesPerRequest: null, lazyConnect: false });
-    conn.on('error', () => {});
+    const conn = duplicateRedis(this.redis, { maxRetriesPerRequest: null, lazyConnect: false });
     return new LiveEventReader(conn, this.keys.events());
   }
 }

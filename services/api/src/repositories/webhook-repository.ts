@@ -1,4 +1,4 @@
-import type { Redis, RedisKeys, WebhookSubscription } from '@riverwatch/common';
+import { mgetKeys, type Redis, type RedisKeys, type WebhookSubscription } from '@riverwatch/common';
 
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed' | 'disabled' | 'refused' | 'skipped';
 
@@ -40,7 +40,7 @@ export class WebhookRepository {
   async list(): Promise<WebhookSubscription[]> {
     const ids = await this.redis.smembers(this.keys.webhookIndex());
     if (!ids.length) return [];
-    const raw = await this.redis.mget(ids.map((id) => this.keys.webhook(id)));
+    const raw = await mgetKeys(this.redis, ids.map((id) => this.keys.webhook(id)));
     return raw
       .filter((j): j is string => j !== null)
       .map((j) => JSON.parse(j) as WebhookSubscription)
@@ -59,7 +59,9 @@ export class WebhookRepository {
 
   async delete(id: string): Promise<boolean> {
     const removed = await this.redis.srem(this.keys.webhookIndex(), id);
-    await this.redis.del(this.keys.webhook(id), this.keys.webhookDeliveries(id));
+    // Key by key: the two keys may live in different cluster slots.
+    await this.redis.del(this.keys.webhook(id));
+    await this.redis.del(this.keys.webhookDeliveries(id));
     return removed > 0;
   }
 

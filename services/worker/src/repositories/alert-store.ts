@@ -29,8 +29,13 @@ export class AlertStore {
     return { id: record.id, created: true };
   }
 
+  /**
+   * The record, then its place in the time index (two slots on a cluster, so not one MULTI):
+   * the index never lists an alert whose record is missing.
+   */
   async save(record: AlertRecord): Promise<void> {
-    await this.redis.multi().set(this.keys.alert(record.id), JSON.stringify(record)).zadd(this.keys.alertIndex(), record.openedAt, record.id).exec();
+    await this.redis.set(this.keys.alert(record.id), JSON.stringify(record));
+    await this.redis.zadd(this.keys.alertIndex(), record.openedAt, record.id);
   }
 
   /** Clears the open pointer if it still points at this alert. */
