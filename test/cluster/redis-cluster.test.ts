@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, mgetKeys, QueueName, RedisKeys, scanKeys, waitForRedis, type Redis } from '@riverwatch/common';
+import { createRedis, mgetKeys, openQueueEvents, QueueName, RedisKeys, scanKeys, waitForRedis, type Redis } from '@riverwatch/common';
 import { startLocalRedisCluster, type LocalServer } from '@riverwatch/local-infra';
 
 /**
@@ -76,10 +76,9 @@ describe('Redis Cluster', () => {
     const connections = [0, 1, 2].map(() => createRedis(cluster.url, 'blocking'));
     const prefix = keys.queuePrefix;
     const queue = new Queue(QueueName.frames, { connection: connections[0]!, prefix });
-    const events = new QueueEvents(QueueName.frames, { connection: connections[1]!, prefix });
+    const events = await openQueueEvents(QueueName.frames, connections[1]!, prefix);
     const worker = new Worker(QueueName.frames, async (job) => (job.data as { n: number }).n * 2, { connection: connections[2]!, prefix });
     try {
-      await events.waitUntilReady();
       const job = await queue.add('f', { n: 21 });
       expect(await job.waitUntilFinished(events, 10_000)).toBe(42);
     } finally {

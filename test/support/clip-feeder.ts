@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, type QueueEvents } from 'bullmq';
 import sharp from 'sharp';
-import { DEFAULT_ALERT_RULES, QueueName, createRedis, frameJobOptions, newId, type AlertRecord, type AlertRules, type CameraConfig, type FrameJob } from '@riverwatch/common';
+import { DEFAULT_ALERT_RULES, QueueName, createRedis, frameJobOptions, newId, openQueueEvents, type Redis, type AlertRecord, type AlertRules, type CameraConfig, type FrameJob } from '@riverwatch/common';
 import type { TestContext } from './context.ts';
 import { repoRoot } from './cli.ts';
 
@@ -60,12 +60,16 @@ export async function saveCamera(ctx: TestContext, id: string, rules: Partial<Al
 /** Plays the ingest role for a clip: frame bytes into Redis and one frame job each, waiting for the worker. */
 export class ClipFeeder {
   readonly queue: Queue<FrameJob>;
-  readonly events: QueueEvents;
   readonly t0 = Date.now() - 3600_000;
+  private readonly queueConnection: Redis;
+  private readonly eventsConnection: Redis;
+  private readonly events: Promise<QueueEvents>;
 
   constructor(private readonly ctx: TestContext) {
-    this.queue = new Queue<FrameJob>(QueueName.frames, { connection: ctx.redis.duplicate(), prefix: ctx.keys.queuePrefix });
-    this.events = new QueueEvents(QueueName.frames, { connection: createRedis(ctx.redisUrl, 'blocking'), prefix: ctx.keys.queuePrefix });
+    this.queueConnection = createRedis(ctx.redisUrl);
+    this.eventsConnection = createRedis(ctx.redisUrl, 'blocking');
+    this.queue = new Queue<FrameJob>(QueueName.frames, { connection: this.queueConnection, prefix: ctx.keys.queuePrefix });
+    this.events = openQueueEvents(QueueName.frames, this.eventsConnection, ctx.keys.queuePrefix);
   }
 
   capturedAt(i: number, fps = 2): number {
@@ -73,17 +77,20 @@ export class ClipFeeder {
   }
 
   async feed(cameraId: string, bytes: Buffer, seq: number, frameId = newId('frm')): Promise<FrameJob> {
-    await this.events.waitUntilReady();
+    const events = await this.events;
     const job: FrameJob = { cameraId, frameId, capturedAt: this.capturedAt(seq), seq, width: 640, height: 360, source: 'camera' };
     await this.ctx.redis.set(this.ctx.keys.frame(frameId), bytes, 'EX', 600);
     const added = await this.queue.add('frame', job, frameJobOptions(frameId, 1));
-    await added.waitUntilFinished(this.events, 60_000);
+    await added.waitUntilFinished(events, 60_000);
     return job;
   }
 
   async close(): Promise<void> {
-    await this.events.close();
+    await (await this.events).close();
     await this.queue.close();
+    // BullMQ leaves connections it was given open.
+    this.queueConnection.disconnect();
+    this.eventsConnection.disconnect();
   }
 }
 

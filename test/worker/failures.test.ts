@@ -1,7 +1,7 @@
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runStack, type Stack } from '@riverwatch/cli';
-import { QueueName, createRedis, frameJobOptions, newId, type FrameJob } from '@riverwatch/common';
+import { QueueName, createRedis, frameJobOptions, newId, openQueueEvents, type FrameJob } from '@riverwatch/common';
 import { freePort } from '@riverwatch/local-infra';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
@@ -9,9 +9,10 @@ import { loadClip } from '../support/clip-feeder.ts';
 
 /** Runs one frame job to its end and returns it (failed or completed). */
 async function runJob(ctx: TestContext, bytes: Buffer | null, attempts: number): Promise<Job<FrameJob>> {
-  const queue = new Queue<FrameJob>(QueueName.frames, { connection: ctx.redis.duplicate(), prefix: ctx.keys.queuePrefix });
-  const events = new QueueEvents(QueueName.frames, { connection: createRedis(ctx.redisUrl, 'blocking'), prefix: ctx.keys.queuePrefix });
-  await events.waitUntilReady();
+  const queueConnection = createRedis(ctx.redisUrl);
+  const eventsConnection = createRedis(ctx.redisUrl, 'blocking');
+  const queue = new Queue<FrameJob>(QueueName.frames, { connection: queueConnection, prefix: ctx.keys.queuePrefix });
+  const events = await openQueueEvents(QueueName.frames, eventsConnection, ctx.keys.queuePrefix);
   const frameId = newId('frm');
   if (bytes) await ctx.redis.set(ctx.keys.frame(frameId), bytes, 'EX', 60);
   const opts = { ...frameJobOptions(frameId, attempts), backoff: { type: 'fixed' as const, delay: 50 } };
@@ -20,6 +21,9 @@ async function runJob(ctx: TestContext, bytes: Buffer | null, attempts: number):
   const finished = (await queue.getJob(frameId))!;
   await events.close();
   await queue.close();
+  // BullMQ leaves connections it was given open.
+  queueConnection.disconnect();
+  eventsConnection.disconnect();
   return finished;
 }
 

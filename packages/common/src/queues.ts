@@ -1,3 +1,6 @@
+import { QueueEvents, QueueKeys } from 'bullmq';
+import type { Redis } from './redis.ts';
+
 /** Queue names and job payloads, typed once: a map from job name to payload. */
 export const QueueName = {
   frames: 'frames',
@@ -91,4 +94,19 @@ export function frameJobOptions(frameId: string, attempts = 3) {
     removeOnComplete: { age: 300, count: 1000 },
     removeOnFail: { age: 24 * 3600, count: 5000 },
   };
+}
+
+/**
+ * QueueEvents that miss nothing from the moment this resolves. BullMQ's own starts
+ * reading its event stream at '$' with its first XREAD, which may reach Redis after
+ * waitUntilReady() has resolved (on a cluster, after the slot's node connects): a job
+ * that finished in between would never be announced and job.waitUntilFinished()
+ * would wait out its ttl. Starting from the stream's newest id, read before anything
+ * is enqueued, closes that window.
+ */
+export async function openQueueEvents(name: string, connection: Redis, prefix: string): Promise<QueueEvents> {
+  const [newest] = await connection.xrevrange(new QueueKeys(prefix).toKey(name, 'events'), '+', '-', 'COUNT', 1);
+  const events = new QueueEvents(name, { connection, prefix, lastEventId: newest?.[0] ?? '0-0' });
+  await events.waitUntilReady();
+  return events;
 }

@@ -1,10 +1,11 @@
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, type QueueEvents } from 'bullmq';
 import {
   EvidenceStore,
   EventPublisher,
   QueueName,
   RedisKeys,
   createRedis,
+  openQueueEvents,
   type FrameJob,
   type Logger,
   type Redis,
@@ -68,9 +69,8 @@ export async function createApiDeps({ config, logger, redisUrl, s3Endpoint }: Ap
   // QueueEvents blocks on XREAD, so it gets a connection of its own.
   const eventsConn = createRedis(redisUrl, 'blocking');
   eventsConn.on('error', () => {});
-  const frameEvents = new QueueEvents(QueueName.frames, { connection: eventsConn, prefix });
+  const frameEvents = await openQueueEvents(QueueName.frames, eventsConn, prefix);
   frameEvents.on('error', (err) => logger.warn({ err: err.message }, 'frame queue events error'));
-  await frameEvents.waitUntilReady();
 
   return {
     config,
