@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Queue, type QueueEvents } from 'bullmq';
+import { Queue, type Job, type QueueEvents } from 'bullmq';
 import sharp from 'sharp';
 import { DEFAULT_ALERT_RULES, QueueName, createRedis, frameJobOptions, newId, openQueueEvents, type Redis, type AlertRecord, type AlertRules, type CameraConfig, type FrameJob } from '@riverwatch/common';
 import type { TestContext } from './context.ts';
@@ -76,13 +76,24 @@ export class ClipFeeder {
     return this.t0 + Math.round((i * 1000) / fps);
   }
 
+  /** One frame job, finished (completed; a failed one throws). */
   async feed(cameraId: string, bytes: Buffer, seq: number, frameId = newId('frm')): Promise<FrameJob> {
-    const events = await this.events;
+    const added = await this.enqueue(cameraId, bytes, seq, { frameId });
+    await this.finished(added);
+    return added.data;
+  }
+
+  /** Frame bytes into Redis and a frame job into the queue, as ingest does; does not wait. */
+  async enqueue(cameraId: string, bytes: Buffer, seq: number, opts: { frameId?: string; attempts?: number } = {}): Promise<Job<FrameJob>> {
+    await this.events; // listening before the job exists
+    const frameId = opts.frameId ?? newId('frm');
     const job: FrameJob = { cameraId, frameId, capturedAt: this.capturedAt(seq), seq, width: 640, height: 360, source: 'camera' };
     await this.ctx.redis.set(this.ctx.keys.frame(frameId), bytes, 'EX', 600);
-    const added = await this.queue.add('frame', job, frameJobOptions(frameId, 1));
-    await added.waitUntilFinished(events, 60_000);
-    return job;
+    return this.queue.add('frame', job, frameJobOptions(frameId, opts.attempts ?? 1));
+  }
+
+  async finished(job: Job<FrameJob>, timeoutMs = 60_000): Promise<void> {
+    await job.waitUntilFinished(await this.events, timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -74,6 +74,8 @@ export class AlertService {
     const id = await this.alerts.openAlertId(ev.cameraId, type);
     const record = id ? await this.alerts.get(id) : null;
     if (!record) return false;
+    // A retried frame whose first try got this far: already counted.
+    if (record.lastFrameId === ev.frameId) return true;
     record.frames += 1;
     record.lastSeenAt = ev.at;
     record.lastFrameId = ev.frameId;

@@ -89,16 +89,26 @@ export class CameraStore {
     return (await this.redis.set(this.keys.frameDone(cameraId, frameId), '1', 'EX', 6 * 3600, 'NX')) === 'OK';
   }
 
-  async appendSummary(cameraId: string, summary: FrameSummary): Promise<void> {
+  /** Gives a claim back after a commit failed part-way, so that the job's retry commits the frame. */
+  async releaseFrame(cameraId: string, frameId: string): Promise<void> {
+    await this.redis.del(this.keys.frameDone(cameraId, frameId));
+  }
+
+  /**
+   * Files the frame's summary in the camera's stream and, unless it is late, as the camera's
+   * latest state. Stream ids come from capture time, so history queries are a range read
+   * ('-*' lets Redis pick the sequence). A stream id must grow, so a late frame (committed
+   * after a newer one: parallel workers, a retry) is filed at `latestCapturedAt`, the newest
+   * capture time committed so far; its JSON keeps its own capturedAt.
+   */
+  async appendSummary(cameraId: string, summary: FrameSummary, latestCapturedAt: number): Promise<void> {
     const key = this.keys.frameSummaries(cameraId);
-    const minId = Math.max(0, summary.capturedAt - this.summaryRetentionMs);
-    // Stream ids from capture time make history queries a range read; '-*' lets Redis pick the sequence.
-    await this.redis
-      .multi()
-      .xadd(key, 'MINID', '~', String(minId), `${Math.max(1, summary.capturedAt)}-*`, 'json', JSON.stringify(summary))
-      .set(this.keys.cameraState(cameraId), JSON.stringify(summary))
-      .exec()
-      .then(throwOnMultiError);
+    const fileAt = Math.max(1, summary.capturedAt, latestCapturedAt);
+    const late = summary.capturedAt < latestCapturedAt;
+    const minId = Math.max(0, fileAt - this.summaryRetentionMs);
+    const tx = this.redis.multi().xadd(key, 'MINID', '~', String(minId), `${fileAt}-*`, 'json', JSON.stringify(summary));
+    if (!late) tx.set(this.keys.cameraState(cameraId), JSON.stringify(summary));
+    await tx.exec().then(throwOnMultiError);
   }
 
   /** A short per-camera lock so one camera's frames update the tracker one at a time. */
