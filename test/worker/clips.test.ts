@@ -80,6 +80,20 @@ describe('worker on rendered clips', () => {
     expect(alertAfterFirst!.frames).toBe(alertBefore!.frames + 1);
   });
 
+  it('a frame committed after a newer one counts in the history without moving the camera back in time', async () => {
+    const clip = loadClip('debris-on-bank');
+    await saveCamera(ctx, 'cam-late');
+    await feeder.feed('cam-late', clip.frame(10), 10);
+    await feeder.feed('cam-late', clip.frame(4), 4); // late: e.g. a slower worker, or a retry
+    const entries = await ctx.redis.xrange(ctx.keys.frameSummaries('cam-late'), '-', '+');
+    // Stream ids must grow: the late frame is filed at the newest capture time and keeps its own.
+    expect(entries.map(([id, f]) => [Number(id.split('-')[0]), (JSON.parse(f[1]!) as { capturedAt: number }).capturedAt])).toEqual([
+      [feeder.capturedAt(10), feeder.capturedAt(10)],
+      [feeder.capturedAt(10), feeder.capturedAt(4)],
+    ]);
+    expect((JSON.parse((await ctx.redis.get(ctx.keys.cameraState('cam-late')))!) as { capturedAt: number }).capturedAt).toBe(feeder.capturedAt(10));
+  });
+
   it('debris lying on the bank, off the water, raises no alert', async () => {
     const clip = loadClip('debris-on-bank');
     await saveCamera(ctx, 'cam-bank');
