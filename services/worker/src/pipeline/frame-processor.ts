@@ -158,6 +158,11 @@ export class FrameProcessor {
   /**
    * The stateful part, one frame of a camera at a time (a per-camera lock),
    * committed at most once per frame id. False when the frame was committed before.
+   * A commit that fails part-way (S3 down while an alert's evidence is written, Redis
+   * gone) gives its claim back, so the job's retry does the frame instead of finding it
+   * claimed and dropping it. What the failed try wrote is safe to write again: the tracker
+   * and rules only move forward (a frame at or before the last one is 'late'), an open
+   * alert is taken with NX, and an alert update skips a frame it already has.
    */
   private async commitCameraFrame(
     frame: FrameJob,
@@ -170,72 +175,80 @@ export class FrameProcessor {
     const thumb = await greyThumbnail(bytes);
     return this.d.cameras.withLock(frame.cameraId, async () => {
       if (!(await this.d.cameras.claimFrame(frame.cameraId, frame.frameId))) return false;
-      // The claim makes a re-delivered frame count once. A commit that fails part-way (S3 down while
-      // an alert's evidence is written, Redis gone) gives it back, so the job's retry does the frame
-      // instead of finding it claimed and dropping it. What the failed try already wrote is safe to
-      // write again: the tracker and rules only move forward (a frame at or before the last one is
-      // 'late'), an open alert is taken with NX, and an alert update skips a frame it already has.
       try {
-        const mem = await this.d.cameras.memory(frame.cameraId);
-        // A frame older than one already committed (parallel workers) still counts, but must not move the tracker back in time.
-        const late = frame.seq <= mem.lastSeq && frame.capturedAt <= mem.lastCapturedAt;
-        let newTracks = 0;
-        let trackIds: number[] = [];
-        if (!late) {
-          const update = updateTracks(mem.tracker, result.detections.map((d) => ({ box: d.box, classId: d.classId })), frame.capturedAt);
-          update.assigned.forEach((id, i) => {
-            if (id) result.detections[i]!.trackId = id;
-          });
-          mem.tracker = update.state;
-          newTracks = update.newlyConfirmed.length;
-          trackIds = update.active;
-
-          const view = checkView(thumb, mem.lastThumb ? Buffer.from(mem.lastThumb, 'base64') : null, mem.frozenFrames);
-          mem.lastThumb = thumb.toString('base64');
-          mem.frozenFrames = view.frozenFrames;
-          const rules = evaluateRules(mem.rules, { at: frame.capturedAt, debrisCount: result.detections.length, coverage: result.coverage, viewBlocked: view.blocked }, camera.rules);
-          mem.rules = rules.state;
-          mem.lastSeq = frame.seq;
-          mem.lastCapturedAt = frame.capturedAt;
-
-          const counts = countByClass(result.detections);
-          let annotated: Promise<Buffer> | null = null;
-          const evidence = {
-            cameraId: frame.cameraId,
-            frameId: frame.frameId,
-            at: frame.capturedAt,
-            classes: counts,
-            coverage: result.coverage,
-            trackIds: result.detections.flatMap((d) => (d.trackId ? [d.trackId] : [])),
-            rawFrame: bytes,
-            annotate: () => (annotated ??= drawAnnotatedSnapshot(bytes, result.detections, { mask: mask ?? undefined, classNames: classes })),
-          };
-          for (const type of FRAME_ALERT_TYPES) {
-            const decision = rules.decisions[type];
-            if (decision === 'none') continue;
-            const stillOpen = await this.d.alerts.apply(type, decision, evidence);
-            if (!stillOpen) mem.rules = markClosed(mem.rules, type);
-          }
-        }
-        await this.d.cameras.saveMemory(frame.cameraId, mem);
-        const summary: FrameSummary = {
-          frameId: frame.frameId,
-          capturedAt: frame.capturedAt,
-          processedAt: Date.now(),
-          counts: countByClass(result.detections),
-          coverage: result.coverage,
-          trackIds,
-          newTracks,
-          models: { detector: `${result.models.detector}:${result.models.detectorVersion}`, ...(result.models.segmenter ? { segmenter: result.models.segmenter } : {}) },
-          latencyMs: result.latencyMs.inference,
-        };
-        await this.d.cameras.appendSummary(frame.cameraId, summary, mem.lastCapturedAt);
+        await this.commitClaimedFrame(frame, camera, bytes, thumb, result, classes, mask);
       } catch (err) {
         await this.d.cameras.releaseFrame(frame.cameraId, frame.frameId).catch(() => {});
         throw err;
       }
       return true;
     });
+  }
+
+  /** Tracker, view check, rules, alerts, memory and the frame's summary (under the camera's lock). */
+  private async commitClaimedFrame(
+    frame: FrameJob,
+    camera: CameraConfig,
+    bytes: Buffer,
+    thumb: Buffer,
+    result: FrameResult,
+    classes: string[],
+    mask: WaterMask | null,
+  ): Promise<void> {
+    const mem = await this.d.cameras.memory(frame.cameraId);
+    // A frame older than one already committed (parallel workers) still counts, but must not move the tracker back in time.
+    const late = frame.seq <= mem.lastSeq && frame.capturedAt <= mem.lastCapturedAt;
+    let newTracks = 0;
+    let trackIds: number[] = [];
+    if (!late) {
+      const update = updateTracks(mem.tracker, result.detections.map((d) => ({ box: d.box, classId: d.classId })), frame.capturedAt);
+      update.assigned.forEach((id, i) => {
+        if (id) result.detections[i]!.trackId = id;
+      });
+      mem.tracker = update.state;
+      newTracks = update.newlyConfirmed.length;
+      trackIds = update.active;
+
+      const view = checkView(thumb, mem.lastThumb ? Buffer.from(mem.lastThumb, 'base64') : null, mem.frozenFrames);
+      mem.lastThumb = thumb.toString('base64');
+      mem.frozenFrames = view.frozenFrames;
+      const rules = evaluateRules(mem.rules, { at: frame.capturedAt, debrisCount: result.detections.length, coverage: result.coverage, viewBlocked: view.blocked }, camera.rules);
+      mem.rules = rules.state;
+      mem.lastSeq = frame.seq;
+      mem.lastCapturedAt = frame.capturedAt;
+
+      const counts = countByClass(result.detections);
+      let annotated: Promise<Buffer> | null = null;
+      const evidence = {
+        cameraId: frame.cameraId,
+        frameId: frame.frameId,
+        at: frame.capturedAt,
+        classes: counts,
+        coverage: result.coverage,
+        trackIds: result.detections.flatMap((d) => (d.trackId ? [d.trackId] : [])),
+        rawFrame: bytes,
+        annotate: () => (annotated ??= drawAnnotatedSnapshot(bytes, result.detections, { mask: mask ?? undefined, classNames: classes })),
+      };
+      for (const type of FRAME_ALERT_TYPES) {
+        const decision = rules.decisions[type];
+        if (decision === 'none') continue;
+        const stillOpen = await this.d.alerts.apply(type, decision, evidence);
+        if (!stillOpen) mem.rules = markClosed(mem.rules, type);
+      }
+    }
+    await this.d.cameras.saveMemory(frame.cameraId, mem);
+    const summary: FrameSummary = {
+      frameId: frame.frameId,
+      capturedAt: frame.capturedAt,
+      processedAt: Date.now(),
+      counts: countByClass(result.detections),
+      coverage: result.coverage,
+      trackIds,
+      newTracks,
+      models: { detector: `${result.models.detector}:${result.models.detectorVersion}`, ...(result.models.segmenter ? { segmenter: result.models.segmenter } : {}) },
+      latencyMs: result.latencyMs.inference,
+    };
+    await this.d.cameras.appendSummary(frame.cameraId, summary, mem.lastCapturedAt);
   }
 }
 
