@@ -1,0 +1,215 @@
+/**
+ * npm run bench:pipeline [-- --json] [--frames N] [--cameras N] [--rounds N] [--concurrency N]
+ *
+ * The worker's whole frame path (Redis frame bytes → BullMQ job → decode and
+ * letterbox → gRPC ModelInfer → decode, water mask, tracker, rules → Redis
+ * summary) with inference and worker each in its own process, as deployed, on a
+ * local redis-server and the embedded S3 server. Side by side, interleaved over
+ * rounds: the worker sending tensors in the gRPC message (any network) versus
+ * through shared memory (worker and inference on one host, as docker-compose runs
+ * them). Each round first sends --single frames one at a time (each frame's time
+ * from enqueue to commit, nothing else queued), then fills the queue with --frames
+ * frames spread over --cameras cameras at once and measures how fast the worker
+ * drains it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Queue, type Job } from 'bullmq';
+import {
+  DEFAULT_ALERT_RULES,
+  QueueName,
+  RedisKeys,
+  cameraDefaults,
+  createRedis,
+  frameJobOptions,
+  newId,
+  openQueueEvents,
+  type CameraConfig,
+  type FrameJob,
+} from '@riverwatch/common';
+import { freePort, startEmbeddedS3, startLocalRedis } from '@riverwatch/local-infra';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    frames: { type: 'string', default: '80' },
+    single: { type: 'string', default: '20' },
+    cameras: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '2' },
+  },
+});
+const frames = Number(args.frames);
+const single = Number(args.single);
+const cameras = Number(args.cameras);
+const rounds = Number(args.rounds);
+const log = (msg: string) => process.stderr.write(msg + '\n');
+
+// Rendered river frames with debris (640x360 JPEG), as a camera would send them.
+const clipDir = join(ROOT, 'test/fixtures/clips/debris-appears');
+const truth = JSON.parse(readFileSync(join(clipDir, 'truth.json'), 'utf8')) as { frames: { file: string }[] };
+const jpegs = truth.frames.map((f) => readFileSync(join(clipDir, f.file)));
+
+const dataDir = mkdtempSync(join(tmpdir(), 'rw-bench-pipeline-'));
+const redisServer = await startLocalRedis({ dataDir: join(dataDir, 'redis') });
+const s3 = await startEmbeddedS3({ dataDir: join(dataDir, 's3') });
+const redis = createRedis(redisServer.url);
+const children: ChildProcess[] = [];
+
+type Variant = { key: string; env: Record<string, string> };
+const variants: Variant[] = [
+  { key: 'bytes', env: { INFERENCE_SHARED_MEMORY: 'false' } },
+  { key: 'shared-memory', env: { INFERENCE_SHARED_MEMORY: 'true' } },
+];
+
+try {
+  const results = new Map<string, { seconds: number; burst: number; latencies: number[] }>();
+  for (let r = 0; r < rounds; r++) {
+    for (const v of variants) {
+      const run = await runRound(v, r);
+      const acc = results.get(v.key) ?? { seconds: 0, burst: 0, latencies: [] };
+      results.set(v.key, { seconds: acc.seconds + run.seconds, burst: acc.burst + frames, latencies: [...acc.latencies, ...run.latencies] });
+      log(`round ${r + 1}/${rounds} ${v.key}: ${frames} frames in ${run.seconds.toFixed(2)} s`);
+    }
+  }
+  const round2 = (n: number) => Math.round(n * 100) / 100;
+  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+  const rows = Object.fromEntries(
+    [...results].map(([key, x]) => [key, { framesPerSecond: round2(x.burst / x.seconds), p50Ms: round2(pct(x.latencies, 50)), p95Ms: round2(pct(x.latencies, 95)) }]),
+  );
+  const report = {
+    frames,
+    singleFrames: single,
+    cameras,
+    rounds,
+    workerConcurrency: Number(args.concurrency),
+    cores: availableParallelism(),
+    results: rows,
+    ratios: {
+      sharedMemoryVsBytesThroughput: round2(rows['shared-memory']!.framesPerSecond / rows.bytes!.framesPerSecond),
+      sharedMemoryVsBytesP50: round2(rows['shared-memory']!.p50Ms / rows.bytes!.p50Ms),
+    },
+  };
+  if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else {
+    console.log(`per round: ${single} frames one at a time, then ${frames} at once over ${cameras} cameras; ${rounds} rounds, worker concurrency ${args.concurrency}, ${report.cores} cores`);
+    console.log('variant        burst frames/s   one-at-a-time p50 ms   p95 ms');
+    for (const [k, x] of Object.entries(rows)) console.log(`${k.padEnd(15)} ${x.framesPerSecond.toFixed(2).padStart(14)} ${x.p50Ms.toFixed(1).padStart(22)} ${x.p95Ms.toFixed(1).padStart(8)}`);
+    for (const [k, v] of Object.entries(report.ratios)) console.log(`${k}: ${v}`);
+  }
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  redis.disconnect();
+  await s3.stop();
+  await redisServer.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** One round of one variant: fresh inference and worker processes, a fresh key prefix. */
+async function runRound(v: Variant, round: number): Promise<{ seconds: number; latencies: number[] }> {
+  const prefix = `b${round}${v.key === 'bytes' ? 'b' : 's'}`;
+  const keys = new RedisKeys(prefix);
+  const grpcPort = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    REDIS_URL: redisServer.url,
+    S3_ENDPOINT: s3.url,
+    S3_ACCESS_KEY: s3.accessKey,
+    S3_SECRET_KEY: s3.secretKey,
+    S3_BUCKET_PREFIX: prefix,
+    KEY_PREFIX: prefix,
+    MODEL_REPOSITORY: join(ROOT, 'models'),
+    GRPC_PORT: String(grpcPort),
+    INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`,
+    INFERENCE_ALLOW_CLIENT_SHM: 'true',
+    INFERENCE_METRICS_PORT: '0',
+    WORKER_METRICS_PORT: '0',
+    WORKER_CONCURRENCY: args.concurrency!,
+    REVIEW_INTERVAL_SECONDS: '0',
+    LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
+    ...v.env,
+  };
+  const inference = await startService('inference', env);
+  const worker = await startService('worker', env);
+  const ids = Array.from({ length: cameras }, (_, i) => `cam-${i}`);
+  for (const id of ids) {
+    const camera: CameraConfig = {
+      ...cameraDefaults(),
+      id,
+      name: id,
+      sourceUrl: 'file:///dev/null',
+      fps: 2,
+      maxWidth: 640,
+      rules: DEFAULT_ALERT_RULES,
+      detectorModel: 'debris-yolov5',
+      segmenterModel: 'water-seg',
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+    };
+    await redis.set(keys.camera(id), JSON.stringify(camera));
+    await redis.sadd(keys.cameraIndex(), id);
+  }
+  const queueConnection = createRedis(redisServer.url);
+  const eventsConnection = createRedis(redisServer.url, 'blocking');
+  const queue = new Queue<FrameJob>(QueueName.frames, { connection: queueConnection, prefix: keys.queuePrefix });
+  queue.setMaxListeners(frames + 16); // waitUntilFinished listens for the queue closing, once per job
+  const events = await openQueueEvents(QueueName.frames, eventsConnection, keys.queuePrefix);
+  try {
+    // Warm-up: one frame per camera (sessions, water masks, first allocations).
+    await Promise.all(ids.map(async (id) => (await enqueue(queue, keys, id, 0)).waitUntilFinished(events, 120_000)));
+    const latencies: number[] = [];
+    for (let i = 0; i < single; i++) {
+      const job = await enqueue(queue, keys, ids[0]!, 1 + i);
+      await job.waitUntilFinished(events, 60_000);
+      const done = (await queue.getJob(job.id!))!;
+      latencies.push(done.finishedOn! - done.timestamp);
+    }
+    const t0 = performance.now();
+    const jobs: Job<FrameJob>[] = [];
+    for (let i = 0; i < frames; i++) jobs.push(await enqueue(queue, keys, ids[i % cameras]!, 1 + single + Math.floor(i / cameras)));
+    await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 300_000)));
+    return { seconds: (performance.now() - t0) / 1000, latencies };
+  } finally {
+    await events.close();
+    await queue.close();
+    queueConnection.disconnect();
+    eventsConnection.disconnect();
+    for (const c of [worker, inference]) await stopService(c);
+  }
+}
+
+async function enqueue(queue: Queue<FrameJob>, keys: RedisKeys, cameraId: string, seq: number): Promise<Job<FrameJob>> {
+  const frameId = newId('frm');
+  await redis.set(keys.frame(frameId), jpegs[seq % jpegs.length]!, 'EX', 600);
+  const job: FrameJob = { cameraId, frameId, capturedAt: 1_700_000_000_000 + seq * 500, seq, width: 640, height: 360, source: 'camera' };
+  return queue.add('frame', job, frameJobOptions(frameId, 1));
+}
+
+function startService(service: string, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/riverwatch.js'), 'start', '--services', service], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (/"msg":"service started"/.test(out)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${service} exited with ${code}:\n${out.slice(-2000)}`)));
+  });
+}
+
+function stopService(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
