@@ -36,6 +36,9 @@ describe('worker on rendered clips', () => {
     await saveCamera(ctx, 'cam-appears');
     for (let i = 0; i < 20; i++) await feeder.feed('cam-appears', clip.frame(i), i);
     expect(await cameraAlerts(ctx, 'cam-appears', 'debris')).toEqual([]);
+    // A finished frame's bytes leave Redis (they are read once, by the worker).
+    const [, last] = (await ctx.redis.xrevrange(ctx.keys.frameSummaries('cam-appears'), '+', '-', 'COUNT', 1))[0]!;
+    await expect.poll(() => ctx.redis.exists(ctx.keys.frame((JSON.parse(last[1]!) as { frameId: string }).frameId))).toBe(0);
 
     const window = 5; // persistence m
     for (let i = 20; i < 20 + window + 3; i++) await feeder.feed('cam-appears', clip.frame(i), i);

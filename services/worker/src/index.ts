@@ -73,13 +73,17 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     prefix: keys.queuePrefix,
     concurrency: config.worker.concurrency,
   });
-  // Ingest bounds each camera's frames in flight; a frame leaves that set once it is finished for good.
-  const leaveInFlight = (job: { data: FrameJob }) =>
-    redis.zrem(keys.cameraInFlight(job.data.cameraId), job.data.frameId).catch((err: Error) => logger.warn({ err }, 'in-flight bookkeeping failed'));
-  frames.on('completed', (job) => void leaveInFlight(job));
+  // A frame finished for good (done, or out of tries) leaves its camera's in-flight set, which
+  // ingest bounds, and its bytes go: nothing reads them again, and Redis then holds only frames
+  // in flight instead of every frame of the last FRAME_TTL_SECONDS.
+  const finished = (job: { data: FrameJob }) =>
+    Promise.all([redis.zrem(keys.cameraInFlight(job.data.cameraId), job.data.frameId), redis.del(keys.frame(job.data.frameId))]).catch((err: Error) =>
+      logger.warn({ err, frameId: job.data.frameId }, 'finished-frame bookkeeping failed'),
+    );
+  frames.on('completed', (job) => void finished(job));
   frames.on('failed', (job, err) => {
     logger.warn({ err, frameId: job?.data.frameId, cameraId: job?.data.cameraId, attempts: job?.attemptsMade }, 'frame job failed');
-    if (job?.finishedOn) void leaveInFlight(job);
+    if (job?.finishedOn) void finished(job);
   });
   frames.on('error', (err) => logger.error({ err }, 'frames worker error'));
 
