@@ -3,6 +3,7 @@ import { runStack, type Stack } from '@riverwatch/cli';
 import { freePort } from '@riverwatch/local-infra';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
+import { addClipCamera } from '../support/http.ts';
 import { stockClient } from '../inference/support.ts';
 
 const ADMIN_KEY = 'rw_admin_inference_restart_key_0123456789';
@@ -48,13 +49,7 @@ describe('inference restarting under a running pipeline', () => {
       return Number(new RegExp(`riverwatch_worker_frames_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
     };
 
-    const res = await fetch(`${base}/v1/cameras`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Restart river', sourceUrl: `file://${repoRoot}assets/clips/river-demo.mp4`, fps: 2, maxWidth: 640 }),
-    });
-    expect(res.status).toBe(201);
-    const { id } = (await res.json()) as { id: string };
+    const id = await addClipCamera(base, ADMIN_KEY, 'Restart river', 2);
     const drops = async () => Number((await ctx!.redis.hget(ctx!.keys.cameraStatus(id), 'drops')) ?? 0);
     await expect.poll(() => framesWith('ok'), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3);
 

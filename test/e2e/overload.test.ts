@@ -3,6 +3,7 @@ import { runStack, type Stack } from '@riverwatch/cli';
 import { scanKeys } from '@riverwatch/common';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
+import { addClipCamera } from '../support/http.ts';
 
 const ADMIN_KEY = 'rw_admin_overload_test_key_0123456789';
 const CAMERAS = 8;
@@ -30,15 +31,7 @@ describe('the pipeline under more load than it can carry', () => {
     stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
     const base = `http://127.0.0.1:${stack.services.find((s) => s.name === 'api')!.port}`;
     const ids: string[] = [];
-    for (let i = 0; i < CAMERAS; i++) {
-      const res = await fetch(`${base}/v1/cameras`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: `Load ${i}`, sourceUrl: `file://${repoRoot}assets/clips/river-demo.mp4`, fps: FPS, maxWidth: 640 }),
-      });
-      expect(res.status).toBe(201);
-      ids.push(((await res.json()) as { id: string }).id);
-    }
+    for (let i = 0; i < CAMERAS; i++) ids.push(await addClipCamera(base, ADMIN_KEY, `Load ${i}`, FPS));
     const summaries = () => Promise.all(ids.map((id) => ctx!.redis.xlen(ctx!.keys.frameSummaries(id))));
 
     // While it runs: bounded in flight per camera, bounded frame bytes overall.

@@ -7,6 +7,7 @@ import { createRedis, RedisKeys, type Redis } from '@riverwatch/common';
 import { freePort, startLocalRedis, type LocalServer } from '@riverwatch/local-infra';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
+import { addClipCamera } from '../support/http.ts';
 
 const ADMIN_KEY = 'rw_admin_restart_test_key_0123456789';
 
@@ -40,15 +41,8 @@ describe('Redis restarting under a running pipeline', () => {
     const keys = new RedisKeys(ctx.keyPrefix);
     stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
     const base = `http://127.0.0.1:${stack.services.find((s) => s.name === 'api')!.port}`;
-    const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 
-    const res = await fetch(`${base}/v1/cameras`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Restart river', sourceUrl: `file://${repoRoot}assets/clips/river-demo.mp4`, fps: 2, maxWidth: 640 }),
-    });
-    expect(res.status).toBe(201);
-    const { id } = (await res.json()) as { id: string };
+    const id = await addClipCamera(base, ADMIN_KEY, 'Restart river', 2);
     const frames = () => redis!.xlen(keys.frameSummaries(id)).catch(() => -1);
     await expect.poll(frames, { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3);
 

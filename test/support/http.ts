@@ -1,3 +1,5 @@
+import { repoRoot } from './cli.ts';
+
 /** Small helpers for calling a running API as an operator would. */
 export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -45,4 +47,15 @@ export function iou(a: readonly number[], b: readonly number[]): number {
   const inter = ix * iy;
   const union = (a[2]! - a[0]!) * (a[3]! - a[1]!) + (b[2]! - b[0]!) * (b[3]! - b[1]!) - inter;
   return union > 0 ? inter / union : 0;
+}
+
+/** POST /v1/cameras for a camera streaming the bundled river clip (file://, looped at real time); its id. */
+export async function addClipCamera(base: string, key: string, name: string, fps: number): Promise<string> {
+  const res = await fetch(`${base}/v1/cameras`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name, sourceUrl: `file://${repoRoot}assets/clips/river-demo.mp4`, fps, maxWidth: 640 }),
+  });
+  if (res.status !== 201) throw new Error(`POST /v1/cameras answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
 }
