@@ -44,6 +44,8 @@ export interface RiverwatchConfig {
     reviewIntervalSeconds: number;
     summaryRetentionHours: number;
     frameAttempts: number;
+    /** A frame job's lock; a dead worker's frames are taken up again within about this long. */
+    lockMs: number;
   };
   ingest: IngestConfig;
   inference: {
@@ -229,6 +231,7 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       reviewIntervalSeconds: int(env, 'REVIEW_INTERVAL_SECONDS', 30, 0, 86_400),
       summaryRetentionHours: int(env, 'SUMMARY_RETENTION_HOURS', 24 * 7, 1, 24 * 365),
       frameAttempts: int(env, 'FRAME_ATTEMPTS', 3, 1, 20),
+      lockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000),
     },
     ingest: {
       metricsPort: int(env, 'INGEST_METRICS_PORT', 9465, 0, 65535),

@@ -72,6 +72,9 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     connection: blocking,
     prefix: keys.queuePrefix,
     concurrency: config.worker.concurrency,
+    // BullMQ renews the lock at half this; a crashed worker's jobs count as stalled once it lapses.
+    lockDuration: config.worker.lockMs,
+    stalledInterval: config.worker.lockMs,
   });
   // A frame finished for good (done, or out of tries) leaves its camera's in-flight set, which
   // ingest bounds, and its bytes go: nothing reads them again, and Redis then holds only frames
