@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '@riverwatch/local-infra';
 import { runStack, type Stack } from '@riverwatch/cli';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { createTestContext, inferenceAt, type TestContext } from '../support/context.ts';
 import { runCli, repoRoot, type CliRun } from '../support/cli.ts';
 import { iou, postImage, waitForHttp, yoloBoxes } from '../support/http.ts';
 
@@ -74,8 +74,7 @@ describe('POST /v1/detect end to end', () => {
     const apiPort = await freePort();
     const env = {
       ...ctx.env,
-      GRPC_PORT: String(grpcPort),
-      INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`,
+      ...inferenceAt(grpcPort),
       PORT: String(apiPort),
       LOG_LEVEL: 'info',
       // As docker-compose runs them: the worker shares /dev/shm with the inference server.

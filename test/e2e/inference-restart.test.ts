@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStack, type Stack } from '@riverwatch/cli';
 import { freePort } from '@riverwatch/local-infra';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { createTestContext, inferenceAt, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
-import { stockClient } from '../inference/support.ts';
+import { metricValue, scrape, stockClient } from '../inference/support.ts';
 
 const ADMIN_KEY = 'rw_admin_inference_restart_key_0123456789';
 
@@ -34,8 +34,7 @@ describe('inference restarting under a running pipeline', () => {
       RIVERWATCH_ADMIN_KEY: ADMIN_KEY,
       MODEL_REPOSITORY: `${repoRoot}models`,
       HOST: '127.0.0.1',
-      GRPC_PORT: String(grpcPort),
-      INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`,
+      ...inferenceAt(grpcPort),
       INFERENCE_ALLOW_CLIENT_SHM: 'true',
       INFERENCE_SHARED_MEMORY: 'true',
       INFERENCE_DEADLINE_MS: '2000',
@@ -44,10 +43,7 @@ describe('inference restarting under a running pipeline', () => {
     pipeline = await runStack({ services: ['worker', 'ingest', 'api'], env: ctx.env });
     const base = `http://127.0.0.1:${pipeline.services.find((s) => s.name === 'api')!.port}`;
     const workerMetrics = (pipeline.services.find((s) => s.name === 'worker') as unknown as { metricsPort: number }).metricsPort;
-    const framesWith = async (outcome: string) => {
-      const text = await (await fetch(`http://127.0.0.1:${workerMetrics}/metrics`)).text();
-      return Number(new RegExp(`riverwatch_worker_frames_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-    };
+    const framesWith = async (outcome: string) => metricValue(await scrape(workerMetrics), 'riverwatch_worker_frames_total', { outcome });
 
     const id = await addClipCamera(base, ADMIN_KEY, 'Restart river', 2);
     const drops = async () => Number((await ctx!.redis.hget(ctx!.keys.cameraStatus(id), 'drops')) ?? 0);

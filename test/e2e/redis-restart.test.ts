@@ -62,7 +62,5 @@ describe('Redis restarting under a running pipeline', () => {
     await expect.poll(frames, { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(before + 4);
     await expect.poll(async () => (await readyz()).status, { timeout: 15_000 }).toBe(200);
     await expect.poll(async () => (await redis!.hget(keys.cameraStatus(id), 'state')) ?? '', { timeout: 30_000 }).toBe('online');
-    // Every service is still the one that was started.
-    expect(stack.services.map((s) => s.name).sort()).toEqual(['api', 'inference', 'ingest', 'worker']);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStack, type Stack } from '@riverwatch/cli';
 import { freePort } from '@riverwatch/local-infra';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { createTestContext, inferenceAt, type TestContext } from '../support/context.ts';
 import { repoRoot, runCli, type CliRun } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
 
@@ -34,8 +34,7 @@ describe('a worker killed mid-frame', () => {
       RIVERWATCH_ADMIN_KEY: ADMIN_KEY,
       MODEL_REPOSITORY: `${repoRoot}models`,
       HOST: '127.0.0.1',
-      GRPC_PORT: String(grpcPort),
-      INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`,
+      ...inferenceAt(grpcPort),
       WORKER_LOCK_MS: '2000',
     });
     const env = { ...ctx.env, LOG_LEVEL: 'info' };

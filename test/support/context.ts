@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createRedis, EvidenceStore, loadConfig, RedisKeys, scanKeys, type Redis, type RiverwatchConfig } from '@riverwatch/common';
+import { createRedis, deleteKeys, EvidenceStore, loadConfig, RedisKeys, scanKeys, type Redis, type RiverwatchConfig } from '@riverwatch/common';
 
 export interface TestContext {
   /** Unique per test: Redis key prefix (also BullMQ's) and S3 bucket prefix. */
@@ -16,6 +16,11 @@ export interface TestContext {
   store: EvidenceStore;
   /** Deletes every key under the prefix and the test's buckets. */
   cleanup(): Promise<void>;
+}
+
+/** Environment for services that find one another's inference server at a fixed local port. */
+export function inferenceAt(grpcPort: number): { GRPC_PORT: string; INFERENCE_TARGETS: string } {
+  return { GRPC_PORT: String(grpcPort), INFERENCE_TARGETS: `127.0.0.1:${grpcPort}` };
 }
 
 export async function createTestContext(extraEnv: Record<string, string> = {}): Promise<TestContext> {
@@ -53,10 +58,7 @@ export async function createTestContext(extraEnv: Record<string, string> = {}): 
     keys: new RedisKeys(keyPrefix),
     store,
     async cleanup() {
-      for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`]) {
-        // Key by key: on a cluster they live in many slots.
-        await Promise.all((await scanKeys(redis, pattern)).map((k) => redis.del(k)));
-      }
+      for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`]) await deleteKeys(redis, await scanKeys(redis, pattern));
       await store.destroy(['snapshots', 'masks', 'review', 'models']).catch(() => {});
       redis.disconnect();
     },

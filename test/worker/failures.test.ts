@@ -58,6 +58,8 @@ describe('worker failure behaviour', () => {
     const corrupt = await runJob(ctx, truncated, 3);
     expect(corrupt.failedReason).toMatch(/corrupt|could not be decoded/);
     expect(corrupt.attemptsMade).toBe(1);
+    // A frame that failed for good leaves nothing behind in Redis either.
+    await expect.poll(() => ctx!.redis.exists(ctx!.keys.frame(corrupt.data.frameId))).toBe(0);
 
     expect(await metric(port, /riverwatch_worker_frames_total\{outcome="expired"\} (\d+)/)).toBe(expiredBefore + 1);
     expect(await metric(port, /riverwatch_worker_frames_total\{outcome="corrupt"\} (\d+)/)).toBe(corruptBefore + 1);

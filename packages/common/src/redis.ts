@@ -86,6 +86,13 @@ export async function mgetKeys(redis: Redis, keys: string[]): Promise<(string | 
   return redis instanceof Cluster ? Promise.all(keys.map((k) => redis.get(k))) : redis.mget(keys);
 }
 
+/** DEL of several keys: one command on a single server, key by key on a cluster (they may live in different slots). */
+export async function deleteKeys(redis: Redis, keys: string[]): Promise<void> {
+  if (!keys.length) return;
+  if (redis instanceof Cluster) await Promise.all(keys.map((k) => redis.del(k)));
+  else await redis.del(...keys);
+}
+
 /** Every key under a pattern, from every master on a cluster. */
 export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
   const found: string[] = [];

@@ -1,4 +1,4 @@
-import { mgetKeys, type Redis, type RedisKeys, type WebhookSubscription } from '@riverwatch/common';
+import { deleteKeys, mgetKeys, type Redis, type RedisKeys, type WebhookSubscription } from '@riverwatch/common';
 
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed' | 'disabled' | 'refused' | 'skipped';
 
@@ -59,9 +59,7 @@ export class WebhookRepository {
 
   async delete(id: string): Promise<boolean> {
     const removed = await this.redis.srem(this.keys.webhookIndex(), id);
-    // Key by key: the two keys may live in different cluster slots.
-    await this.redis.del(this.keys.webhook(id));
-    await this.redis.del(this.keys.webhookDeliveries(id));
+    await deleteKeys(this.redis, [this.keys.webhook(id), this.keys.webhookDeliveries(id)]);
     return removed > 0;
   }
 

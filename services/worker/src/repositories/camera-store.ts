@@ -104,10 +104,10 @@ export class CameraStore {
   async appendSummary(cameraId: string, summary: FrameSummary, latestCapturedAt: number): Promise<void> {
     const key = this.keys.frameSummaries(cameraId);
     const fileAt = Math.max(1, summary.capturedAt, latestCapturedAt);
-    const late = summary.capturedAt < latestCapturedAt;
+    const superseded = summary.capturedAt < latestCapturedAt;
     const minId = Math.max(0, fileAt - this.summaryRetentionMs);
     const tx = this.redis.multi().xadd(key, 'MINID', '~', String(minId), `${fileAt}-*`, 'json', JSON.stringify(summary));
-    if (!late) tx.set(this.keys.cameraState(cameraId), JSON.stringify(summary));
+    if (!superseded) tx.set(this.keys.cameraState(cameraId), JSON.stringify(summary));
     await tx.exec().then(throwOnMultiError);
   }
 
