@@ -43,6 +43,12 @@ export interface RiverwatchConfig {
     reviewBand: [number, number];
     reviewIntervalSeconds: number;
     summaryRetentionHours: number;
+    /** Resolved and rejected alerts (record and evidence) are deleted this long after they ended; 0 keeps them. */
+    alertRetentionDays: number;
+    /** Water-mask history in S3 older than this is deleted (each camera's newest is kept); 0 keeps it. */
+    maskRetentionDays: number;
+    /** How often one worker replica runs the retention sweep. */
+    retentionIntervalSeconds: number;
     frameAttempts: number;
     /** A frame job's lock; a dead worker's frames are taken up again within about this long. */
     lockMs: number;
@@ -230,6 +236,9 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       reviewBand: band(env, 'REVIEW_SCORE_BAND', [0.25, 0.5]),
       reviewIntervalSeconds: int(env, 'REVIEW_INTERVAL_SECONDS', 30, 0, 86_400),
       summaryRetentionHours: int(env, 'SUMMARY_RETENTION_HOURS', 24 * 7, 1, 24 * 365),
+      alertRetentionDays: int(env, 'ALERT_RETENTION_DAYS', 90, 0, 3650),
+      maskRetentionDays: int(env, 'MASK_RETENTION_DAYS', 30, 0, 3650),
+      retentionIntervalSeconds: int(env, 'RETENTION_INTERVAL_SECONDS', 3600, 1, 86_400),
       frameAttempts: int(env, 'FRAME_ATTEMPTS', 3, 1, 20),
       lockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000),
     },

@@ -97,6 +97,10 @@ export class RedisKeys {
   rateLimit(bucket: string): string {
     return `${this.prefix}:ratelimit:${bucket}`;
   }
+  /** Taken by the worker replica that runs this period's retention sweep. */
+  retentionLock(): string {
+    return `${this.prefix}:retention:lock`;
+  }
   ingestReplicas(): string {
     return `${this.prefix}:ingest:replicas`;
   }

@@ -69,6 +69,20 @@ export class EvidenceStore {
     return keys;
   }
 
+  async remove(kind: BucketKind, key: string): Promise<void> {
+    await this.client.removeObject(this.bucket(kind), key);
+  }
+
+  /** Top-level "folders" of a bucket: the first path segment of its keys, with the trailing '/'. */
+  async prefixes(kind: BucketKind): Promise<string[]> {
+    const prefixes: string[] = [];
+    for await (const item of this.client.listObjectsV2(this.bucket(kind), '', false)) {
+      const prefix = (item as { prefix?: string }).prefix;
+      if (prefix) prefixes.push(prefix);
+    }
+    return prefixes;
+  }
+
   presignedGet(kind: BucketKind, key: string, expirySeconds = 900): Promise<string> {
     return this.client.presignedGetObject(this.bucket(kind), key, expirySeconds);
   }
@@ -88,7 +102,7 @@ export class EvidenceStore {
       const name = this.bucket(kind);
       if (!(await this.client.bucketExists(name).catch(() => false))) continue;
       // One DELETE per object: the embedded server does not implement multi-object delete.
-      for (const key of await this.list(kind)) await this.client.removeObject(name, key);
+      for (const key of await this.list(kind)) await this.remove(kind, key);
       await this.client.removeBucket(name);
     }
   }

@@ -25,8 +25,10 @@ import { FrameProcessor } from './pipeline/frame-processor.ts';
 import { AlertStore } from './repositories/alert-store.ts';
 import { CameraStore } from './repositories/camera-store.ts';
 import { EvidenceRepository } from './repositories/evidence.ts';
+import { RetentionSweeper } from './retention/retention-sweeper.ts';
 
 export { exportReviewDataset } from './labelling/dataset-export.ts';
+export { RetentionSweeper, type RetentionPolicy, type SweepCounts } from './retention/retention-sweeper.ts';
 
 export interface WorkerService extends RunningService {
   metricsPort: number;
@@ -104,6 +106,20 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     review.drainRejected().catch((err: Error) => logger.warn({ err }, 'draining rejected alerts failed'));
   }, 2000);
 
+  const DAY_MS = 24 * 3600_000;
+  const retention = new RetentionSweeper(
+    redis,
+    keys,
+    store,
+    {
+      alertRetentionMs: config.worker.alertRetentionDays * DAY_MS,
+      maskRetentionMs: config.worker.maskRetentionDays * DAY_MS,
+      intervalMs: config.worker.retentionIntervalSeconds * 1000,
+    },
+    logger,
+  );
+  retention.start();
+
   const ops = await OpsServer.start(config.worker.metricsPort, async () => ({
     redis: (await redis.ping().catch(() => null)) === 'PONG',
     s3: await store.ping(),
@@ -115,6 +131,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     metricsPort: ops.port,
     stop: stopOnce(async () => {
       clearInterval(rejectedTimer);
+      await retention.stop();
       // Stop taking jobs and let the active ones finish, as BullMQ's guide asks on SIGTERM.
       await Promise.all([frames.close(), cameraEvents.close()]);
       await webhooks.close();

@@ -10,3 +10,9 @@ export const frameLatency = histogram({
 export const detectionsCounted = counter({ name: 'riverwatch_worker_detections_total', help: 'Detections by class and fate', labelNames: ['class', 'fate'] as const });
 export const alertsChanged = counter({ name: 'riverwatch_worker_alerts_total', help: 'Alert transitions', labelNames: ['type', 'change'] as const });
 export const reviewFramesSaved = counter({ name: 'riverwatch_worker_review_frames_total', help: 'Frames saved for labelling', labelNames: ['reason'] as const });
+export const retentionDeleted = counter({
+  name: 'riverwatch_worker_retention_deleted_total',
+  help: 'What the retention sweep deleted: alert records, their S3 evidence objects, old water masks',
+  labelNames: ['kind'] as const,
+});
+export const retentionSweeps = counter({ name: 'riverwatch_worker_retention_sweeps_total', help: 'Retention sweeps run by this replica, by outcome', labelNames: ['outcome'] as const });
