@@ -49,12 +49,12 @@ export function iou(a: readonly number[], b: readonly number[]): number {
   return union > 0 ? inter / union : 0;
 }
 
-/** POST /v1/cameras for a camera streaming the bundled river clip (file://, looped at real time); its id. */
-export async function addClipCamera(base: string, key: string, name: string, fps: number): Promise<string> {
+/** POST /v1/cameras for a camera streaming a video file (file://, looped at real time; default the bundled river clip); its id. */
+export async function addClipCamera(base: string, key: string, name: string, fps: number, video = 'assets/clips/river-demo.mp4'): Promise<string> {
   const res = await fetch(`${base}/v1/cameras`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, sourceUrl: `file://${repoRoot}assets/clips/river-demo.mp4`, fps, maxWidth: 640 }),
+    body: JSON.stringify({ name, sourceUrl: `file://${repoRoot}${video}`, fps, maxWidth: 640 }),
   });
   if (res.status !== 201) throw new Error(`POST /v1/cameras answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;

@@ -64,7 +64,11 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
         const code = e ? status[e.code!] : 'OK';
         inferenceMetrics.requests.inc({ model: label, status: code });
         inferenceMetrics.requestSeconds.observe({ model: label, status: code }, (performance.now() - received) / 1000);
-        if (e?.code === status.INTERNAL) logger.error({ model: req.model_name, err: e.details }, 'ModelInfer failed');
+        if (e?.code === status.INTERNAL) logger.error({ model: req.model_name, requestId: req.id, err: e.details }, 'ModelInfer failed');
+        // Per request, so debug only: the request id is the worker's frame id (follows a frame into this server).
+        else if (logger.isLevelEnabled('debug')) {
+          logger.debug({ model: req.model_name, version: res?.model_version, requestId: req.id, status: code, ms: Math.round((performance.now() - received) * 10) / 10 }, 'ModelInfer');
+        }
         if (e) cb(e);
         else cb(null, res);
       };

@@ -202,6 +202,7 @@ export class CameraPuller {
           frame.jpeg,
         );
         if (out.frameId) {
+          this.log.debug({ frameId: out.frameId, seq, capturedAt: frame.capturedAt }, 'frame queued');
           this.counts.framesOut++;
           this.deps.metrics.framesOut.inc({ camera: this.id });
           this.rates.add(Date.now(), 'out');

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { QueueName, counter, createRedis, type Logger, type RedisKeys, type RiverwatchConfig, type WebhookJob } from '@riverwatch/common';
+import { QueueName, counter, createRedis, type LiveEvent, type Logger, type RedisKeys, type RiverwatchConfig, type WebhookJob } from '@riverwatch/common';
 import type { DeliveryLogEntry, WebhookRepository } from '../repositories/webhook-repository.ts';
 import { WebhookAllowList } from './address-guard.ts';
 import { RefusedAddressError } from './guarded-lookup.ts';
@@ -73,7 +73,8 @@ export class WebhookNotifier {
     const { subscriptionId, messageId, eventType, payload } = job.data;
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
-    const log = this.opts.logger.child({ subscriptionId, messageId, attempt });
+    // The ids inside the event (alert, camera) too: a delivery can be followed back to its alert and frame.
+    const log = this.opts.logger.child({ subscriptionId, messageId, attempt, eventType, ...eventIds(payload) });
     const sub = await this.opts.webhooks.get(subscriptionId);
     const started = Date.now();
     const record = async (entry: Omit<DeliveryLogEntry, 'messageId' | 'eventType' | 'attempt' | 'at' | 'durationMs'>) => {
@@ -105,6 +106,7 @@ export class WebhookNotifier {
       status = res.status;
       if (status >= 200 && status < 300) {
         await record({ status, outcome: 'delivered', error: null, retryInMs: null });
+        log.info({ status }, 'webhook delivered');
         return { outcome: 'delivered', status };
       }
       if (status === 410) {
@@ -142,4 +144,15 @@ export class WebhookNotifier {
     const { subscriptionId, messageId, eventType, payload } = job.data;
     await this.opts.webhooks.pushDeadLetter({ messageId, subscriptionId, eventType, payload, attempts, failedAt: Date.now(), lastError });
   }
+}
+
+/** The event, alert and camera a delivery is about, for logs (the payload is the LiveEvent). */
+function eventIds(payload: unknown): { eventId?: string; alertId?: string; cameraId?: string } {
+  const event = payload as Partial<LiveEvent> | null;
+  const alert = event?.data?.alert as { id?: unknown } | undefined;
+  const ids: { eventId?: string; alertId?: string; cameraId?: string } = {};
+  if (typeof event?.id === 'string') ids.eventId = event.id;
+  if (typeof alert?.id === 'string') ids.alertId = alert.id;
+  if (typeof event?.cameraId === 'string') ids.cameraId = event.cameraId;
+  return ids;
 }
