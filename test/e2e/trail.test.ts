@@ -29,7 +29,8 @@ describe('following a frame from camera to operator', () => {
 
   it('delivers the alert and logs every hop with the ids that link them', async () => {
     const lines: LogLine[] = [];
-    const logger = pino({ level: 'debug', base: { service: 'riverwatch' } }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+    const raw: string[] = [];
+    const logger = pino({ level: 'debug', base: { app: 'riverwatch' } }, { write: (line: string) => void (raw.push(line), lines.push(JSON.parse(line) as LogLine)) });
     ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, LOG_LEVEL: 'debug', WEBHOOK_ALLOW_HOSTS: '127.0.0.1', REVIEW_INTERVAL_SECONDS: '0' });
     receiver = await WebhookReceiver.start();
     stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env, logger });
@@ -67,6 +68,8 @@ describe('following a frame from camera to operator', () => {
     expect(processed, 'the worker logs the frame it processed').toBeDefined();
     expect(processed!.jobId).toBe(frameId);
     expect(delivered, 'the notifier logs the delivery under the alert id').toBeDefined();
+    // Each line names its service once (JSON.parse would hide a repeated key).
+    expect(raw.filter((l) => (l.match(/"service":/g) ?? []).length > 1)).toEqual([]);
     // In the order the frame travelled.
     const times = [queued, inferred, opened, delivered].map((l) => l!.time);
     expect([...times].sort((a, b) => a - b)).toEqual(times);
