@@ -65,7 +65,8 @@ async function reportFirstDetections(base: string, key: string, cameraId: string
     try {
       const h = (await api(base, key, `/v1/cameras/${cameraId}/history`)) as { latest?: { counts?: Record<string, number>; frameId?: string } | null };
       if (h.latest) {
-        console.log(`first analysed frame ${h.latest.frameId}: ${JSON.stringify(h.latest.counts ?? {})}`);
+        const counts = Object.entries(h.latest.counts ?? {}).map(([cls, n]) => `${n} ${cls}`);
+        console.log(`first analysed frame ${h.latest.frameId}: ${counts.length ? `${counts.join(', ')} on the water` : 'no debris on the water'}`);
         return;
       }
     } catch {
