@@ -130,6 +130,17 @@ describe('retention sweep', () => {
     expect((await masks()).filter((k) => k.startsWith('cam-4/'))).toHaveLength(2);
   });
 
+  it('stops a sweep in progress when the service stops, and the next sweep finishes the work', async () => {
+    for (let i = 0; i < 20; i++) await saveAlert(alert(`e-old-${i}`, 'cam-6', 'resolved', 100, 99));
+    const stopping = sweeper();
+    const sweep = stopping.sweep();
+    await stopping.stop();
+    expect((await sweep).alerts).toBe(0);
+    expect((await indexed()).filter((id) => id.startsWith('e-old-'))).toHaveLength(20);
+    await sweeper().sweep();
+    expect((await indexed()).filter((id) => id.startsWith('e-old-'))).toEqual([]);
+  });
+
   it('sweeps once per period across replicas', async () => {
     const period = { intervalMs: 1500 };
     const [a, b] = [sweeper(period), sweeper(period)];

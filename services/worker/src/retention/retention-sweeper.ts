@@ -32,7 +32,9 @@ const ENDED: ReadonlySet<AlertRecord['status']> = new Set(['resolved', 'rejected
  */
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private running: Promise<unknown> | undefined;
+  /** Set by stop(): a sweep in progress ends at the next alert or mask (the next period goes on from there). */
+  private stopping = false;
 
   constructor(
     private readonly redis: Redis,
@@ -43,19 +45,23 @@ export class RetentionSweeper {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Ticks every min(interval, 1 min); the first tick comes one tick after start. */
+  /** Ticks every min(interval, 1 min); the first tick comes one tick after start. A tick during a sweep is skipped. */
   start(): void {
     const tickMs = Math.min(this.policy.intervalMs, 60_000);
     this.timer = setInterval(() => {
-      this.running = this.sweepIfDue().catch((err: Error) => {
-        retentionSweeps.inc({ outcome: 'failed' });
-        this.logger.warn({ err }, 'retention sweep failed; the next period tries again');
-      });
+      if (this.running) return;
+      this.running = this.sweepIfDue()
+        .catch((err: Error) => {
+          retentionSweeps.inc({ outcome: 'failed' });
+          this.logger.warn({ err }, 'retention sweep failed; the next period tries again');
+        })
+        .finally(() => (this.running = undefined));
     }, tickMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     await this.running;
   }
@@ -71,11 +77,11 @@ export class RetentionSweeper {
     const counts: SweepCounts = { alerts: 0, snapshotObjects: 0, masks: 0, danglingIndexEntries: 0 };
     if (this.policy.alertRetentionMs > 0) await this.sweepAlerts(this.now() - this.policy.alertRetentionMs, counts);
     if (this.policy.maskRetentionMs > 0) await this.sweepMasks(this.now() - this.policy.maskRetentionMs, counts);
-    retentionSweeps.inc({ outcome: 'done' });
+    retentionSweeps.inc({ outcome: this.stopping ? 'stopped' : 'done' });
     retentionDeleted.inc({ kind: 'alert' }, counts.alerts);
     retentionDeleted.inc({ kind: 'snapshot_object' }, counts.snapshotObjects);
     retentionDeleted.inc({ kind: 'mask' }, counts.masks);
-    this.logger.info({ ...counts }, 'retention sweep done');
+    this.logger.info({ ...counts }, this.stopping ? 'retention sweep stopped early (service stopping)' : 'retention sweep done');
     return counts;
   }
 
@@ -85,6 +91,7 @@ export class RetentionSweeper {
     for (;;) {
       const ids = await this.redis.zrangebyscore(this.keys.alertIndex(), '-inf', cutoff, 'LIMIT', kept, BATCH);
       for (const id of ids) {
+        if (this.stopping) return;
         const json = await this.redis.get(this.keys.alert(id));
         if (!json) {
           await this.redis.zrem(this.keys.alertIndex(), id);
@@ -119,6 +126,7 @@ export class RetentionSweeper {
     for (const cameraPrefix of await this.store.prefixes('masks')) {
       const keys = await this.store.list('masks', cameraPrefix);
       for (let i = 0; i + 1 < keys.length; i++) {
+        if (this.stopping) return;
         const at = Number(keys[i].slice(cameraPrefix.length).replace(/\.png$/, ''));
         if (!Number.isFinite(at)) continue; // not a mask riverwatch wrote: left alone
         if (at >= cutoff) break;
