@@ -5,7 +5,7 @@ import { QueueName, createRedis, frameJobOptions, newId, openQueueEvents, type F
 import { freePort } from '@riverwatch/local-infra';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
-import { loadClip } from '../support/clip-feeder.ts';
+import { loadClip, saveCamera } from '../support/clip-feeder.ts';
 
 /** Runs one frame job to its end and returns it (failed or completed). */
 async function runJob(ctx: TestContext, bytes: Buffer | null, attempts: number): Promise<Job<FrameJob>> {
@@ -13,6 +13,7 @@ async function runJob(ctx: TestContext, bytes: Buffer | null, attempts: number):
   const eventsConnection = createRedis(ctx.redisUrl, 'blocking');
   const queue = new Queue<FrameJob>(QueueName.frames, { connection: queueConnection, prefix: ctx.keys.queuePrefix });
   const events = await openQueueEvents(QueueName.frames, eventsConnection, ctx.keys.queuePrefix);
+  await saveCamera(ctx, 'cam-x'); // frames of a camera that does not exist are dropped, not processed
   const frameId = newId('frm');
   if (bytes) await ctx.redis.set(ctx.keys.frame(frameId), bytes, 'EX', 60);
   const opts = { ...frameJobOptions(frameId, attempts), backoff: { type: 'fixed' as const, delay: 50 } };

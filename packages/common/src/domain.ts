@@ -81,6 +81,7 @@ export interface CameraStatus {
 }
 
 export type AlertType = 'debris' | 'accumulation' | 'camera_offline' | 'view_blocked';
+export const ALERT_TYPES: readonly AlertType[] = ['debris', 'accumulation', 'camera_offline', 'view_blocked'];
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'rejected';
 
 export interface AlertRecord {

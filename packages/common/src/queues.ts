@@ -48,8 +48,13 @@ export interface FrameResult {
   latencyMs: { total: number; inference: number };
 }
 
+/**
+ * Camera lifecycle for the worker: ingest reports a camera going offline and coming back
+ * (the camera_offline alert); the API reports a camera deleted (its open alerts resolve and
+ * its live state goes).
+ */
 export interface CameraEventJob {
-  type: 'camera_offline' | 'camera_recovered';
+  type: 'camera_offline' | 'camera_recovered' | 'camera_deleted';
   cameraId: string;
   at: number;
   reason?: string;

@@ -6,6 +6,7 @@ import {
   RedisKeys,
   createRedis,
   openQueueEvents,
+  type CameraEventJob,
   type FrameJob,
   type Logger,
   type Redis,
@@ -44,6 +45,8 @@ export interface ApiDeps {
   publisher: EventPublisher;
   webhookQueue: Queue<WebhookJob>;
   frameQueue: Queue<FrameJob>;
+  /** Camera lifecycle jobs for the worker (a deleted camera's alerts and state). */
+  cameraEventQueue: Queue<CameraEventJob>;
   /** Completion events of frame jobs, for POST /v1/detect's synchronous wait. */
   frameEvents: QueueEvents;
   close(): Promise<void>;
@@ -66,6 +69,7 @@ export async function createApiDeps({ config, logger, redisUrl, s3Endpoint }: Ap
   const prefix = keys.queuePrefix;
   const webhookQueue = new Queue<WebhookJob>(QueueName.webhooks, { connection: queueConn, prefix });
   const frameQueue = new Queue<FrameJob>(QueueName.frames, { connection: queueConn, prefix });
+  const cameraEventQueue = new Queue<CameraEventJob>(QueueName.cameraEvents, { connection: queueConn, prefix });
   // QueueEvents blocks on XREAD, so it gets a connection of its own.
   const eventsConn = createRedis(redisUrl, 'blocking');
   eventsConn.on('error', () => {});
@@ -91,11 +95,13 @@ export async function createApiDeps({ config, logger, redisUrl, s3Endpoint }: Ap
     publisher: new EventPublisher(redis, keys, webhookQueue),
     webhookQueue,
     frameQueue,
+    cameraEventQueue,
     frameEvents,
     async close() {
       await frameEvents.close();
       await webhookQueue.close();
       await frameQueue.close();
+      await cameraEventQueue.close();
       eventsConn.disconnect();
       queueConn.disconnect();
       redis.disconnect();

@@ -11,7 +11,7 @@ export class CameraEvents {
     private readonly cameraEvents: Queue<CameraEventJob>,
   ) {}
 
-  async emit(type: CameraEventJob['type'], cameraId: string, data: Record<string, unknown>): Promise<void> {
+  async emit(type: 'camera_offline' | 'camera_recovered', cameraId: string, data: Record<string, unknown>): Promise<void> {
     const reason = typeof data.reason === 'string' ? data.reason : undefined;
     const event = await this.publisher.publish({
       type: type === 'camera_offline' ? 'camera.offline' : 'camera.recovered',

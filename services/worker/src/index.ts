@@ -55,6 +55,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   const evidence = new EvidenceRepository(store);
   const alerts = new AlertService(new AlertStore(redis, keys), evidence, events, logger);
   const review = new ReviewSampler(redis, keys, evidence, { band: config.worker.reviewBand, perCameraIntervalSeconds: config.worker.reviewIntervalSeconds }, logger);
+  const cameras = new CameraStore(redis, keys, config.worker.summaryRetentionHours * 3600_000);
   const vision = new VisionThreads(Math.max(1, Math.min(4, Math.ceil(config.worker.concurrency / 2))));
   const processor = new FrameProcessor({
     config,
@@ -62,7 +63,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     keys,
     inference,
     models: new ModelCatalog(config.inference.modelRepository, store.client),
-    cameras: new CameraStore(redis, keys, config.worker.summaryRetentionHours * 3600_000),
+    cameras,
     alerts,
     review,
     evidence,
@@ -70,7 +71,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     logger,
   });
 
-  const frames = new Worker<FrameJob, FrameResult>(QueueName.frames, (job) => processor.process(job), {
+  const frames = new Worker<FrameJob, FrameResult | null>(QueueName.frames, (job) => processor.process(job), {
     connection: blocking,
     prefix: keys.queuePrefix,
     concurrency: config.worker.concurrency,
@@ -94,7 +95,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
 
   const cameraEventsConnection = blocking.duplicate();
   cameraEventsConnection.on('error', () => {});
-  const cameraEvents = new Worker<CameraEventJob>(QueueName.cameraEvents, (job) => handleCameraEvent(job.data, alerts, logger), {
+  const cameraEvents = new Worker<CameraEventJob>(QueueName.cameraEvents, (job) => handleCameraEvent(job.data, alerts, cameras, logger), {
     connection: cameraEventsConnection,
     prefix: keys.queuePrefix,
     concurrency: 1,

@@ -44,7 +44,8 @@ export interface FrameProcessorDeps {
 export class FrameProcessor {
   constructor(private readonly d: FrameProcessorDeps) {}
 
-  async process(job: Job<FrameJob>): Promise<FrameResult> {
+  /** The frame's result; null when its camera was deleted while the frame waited (dropped, counted). */
+  async process(job: Job<FrameJob>): Promise<FrameResult | null> {
     const started = performance.now();
     const frame = job.data;
     const log = this.d.logger.child({ cameraId: frame.cameraId, frameId: frame.frameId, jobId: job.id });
@@ -55,6 +56,7 @@ export class FrameProcessor {
     }
 
     const camera = await this.d.cameras.config(frame.cameraId, this.d.config.worker);
+    if (!camera) return this.dropDeleted(log);
     const detectorName = frame.detectorModel ?? camera.detectorModel;
     const detector = await this.d.models.get(detectorName);
 
@@ -99,11 +101,13 @@ export class FrameProcessor {
     if (frame.source === 'upload') {
       await this.storeUploadResult(frame, bytes, frameResult, detector.classes, mask.mask);
     } else {
-      if (!(await this.commitCameraFrame(frame, camera, bytes, frameResult, detector.classes, mask.mask))) {
+      const committed = await this.commitCameraFrame(frame, camera, bytes, frameResult, detector.classes, mask.mask);
+      if (committed === 'duplicate') {
         log.info('frame already committed (re-delivery): no new counts or alerts');
         framesProcessed.inc({ outcome: 'duplicate' });
         return frameResult;
       }
+      if (committed === 'camera_deleted') return this.dropDeleted(log);
       await this.d.review.consider(frame, bytes, detections, detector.classes);
     }
     frameResult.latencyMs.total = Math.round((performance.now() - started) * 10) / 10;
@@ -111,6 +115,12 @@ export class FrameProcessor {
     framesProcessed.inc({ outcome: 'ok' });
     log.debug({ detections: filtered.kept.length, ignored: filtered.ignored, coverage: filtered.coverage }, 'frame processed');
     return frameResult;
+  }
+
+  private dropDeleted(log: Logger): null {
+    log.info('camera deleted while its frame was queued: frame dropped');
+    framesProcessed.inc({ outcome: 'camera_deleted' });
+    return null;
   }
 
   /** Segment every N frames or when the cached mask is too old; otherwise reuse the camera's cached mask. */
@@ -157,7 +167,9 @@ export class FrameProcessor {
 
   /**
    * The stateful part, one frame of a camera at a time (a per-camera lock),
-   * committed at most once per frame id. False when the frame was committed before.
+   * committed at most once per frame id: 'duplicate' when it was committed before,
+   * 'camera_deleted' when its camera is gone (checked under the lock that the deletion's
+   * clean-up also takes, so a deleted camera gets no new state after its clean-up).
    * A commit that fails part-way (S3 down while an alert's evidence is written, Redis
    * gone) gives its claim back, so the job's retry does the frame instead of finding it
    * claimed and dropping it. What the failed try wrote is safe to write again: the tracker
@@ -171,17 +183,18 @@ export class FrameProcessor {
     result: FrameResult,
     classes: string[],
     mask: WaterMask | null,
-  ): Promise<boolean> {
+  ): Promise<'committed' | 'duplicate' | 'camera_deleted'> {
     const thumb = await greyThumbnail(bytes);
     return this.d.cameras.withLock(frame.cameraId, async () => {
-      if (!(await this.d.cameras.claimFrame(frame.cameraId, frame.frameId))) return false;
+      if (!(await this.d.cameras.exists(frame.cameraId))) return 'camera_deleted';
+      if (!(await this.d.cameras.claimFrame(frame.cameraId, frame.frameId))) return 'duplicate';
       try {
         await this.commitClaimedFrame(frame, camera, bytes, thumb, result, classes, mask);
       } catch (err) {
         await this.d.cameras.releaseFrame(frame.cameraId, frame.frameId).catch(() => {});
         throw err;
       }
-      return true;
+      return 'committed';
     });
   }
 

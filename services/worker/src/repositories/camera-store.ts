@@ -40,8 +40,10 @@ export class CameraStore {
     private readonly summaryRetentionMs: number,
   ) {}
 
-  async config(cameraId: string, defaults: { detectorModel: string; segmenterModel: string }): Promise<CameraConfig> {
+  /** The camera's config over the defaults; null for a camera that does not exist (deleted). Uploads get the defaults. */
+  async config(cameraId: string, defaults: { detectorModel: string; segmenterModel: string }): Promise<CameraConfig | null> {
     const json = cameraId === UPLOAD_CAMERA_ID ? null : await this.redis.get(this.keys.camera(cameraId));
+    if (!json && cameraId !== UPLOAD_CAMERA_ID) return null;
     const stored = json ? (JSON.parse(json) as Partial<CameraConfig>) : {};
     return {
       id: cameraId,
@@ -109,6 +111,17 @@ export class CameraStore {
     const tx = this.redis.multi().xadd(key, 'MINID', '~', String(minId), `${fileAt}-*`, 'json', JSON.stringify(summary));
     if (!superseded) tx.set(this.keys.cameraState(cameraId), JSON.stringify(summary));
     await tx.exec().then(throwOnMultiError);
+  }
+
+  /** True while the camera is configured (the API deletes the config first when a camera is deleted). */
+  async exists(cameraId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.camera(cameraId))) === 1;
+  }
+
+  /** A deleted camera's live state: latest summary, history stream, tracker and rule memory, cached mask. */
+  async forget(cameraId: string): Promise<void> {
+    // One hash tag: one DEL, one slot, on a cluster too.
+    await this.redis.del(this.keys.cameraState(cameraId), this.keys.frameSummaries(cameraId), this.keys.tracker(cameraId), this.keys.waterMask(cameraId), this.keys.reviewThrottle(cameraId));
   }
 
   /** A short per-camera lock so one camera's frames update the tracker one at a time. */

@@ -11,7 +11,7 @@ import historyRoute from './history.ts';
 const tags = ['cameras'];
 
 const cameraRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { cameras, publisher, config } = app.deps;
+  const { cameras, publisher, config, cameraEventQueue } = app.deps;
 
   /** The camera, or 404 when it does not exist or this key may not see it. */
   async function visibleCamera(principal: Parameters<typeof canSeeCamera>[0], id: string): Promise<CameraConfig> {
@@ -56,7 +56,13 @@ const cameraRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/cameras/:id', { config: { role: 'operator' }, schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } } }, async (request, reply) => {
     const camera = await visibleCamera(request.principal, request.params.id);
     await cameras.delete(camera.id);
-    await publisher.publish({ type: 'camera.deleted', cameraId: camera.id, data: { name: camera.name } });
+    const event = await publisher.publish({ type: 'camera.deleted', cameraId: camera.id, data: { name: camera.name } });
+    // The worker resolves the camera's open alerts and drops its live state (ingest stops pulling on its own).
+    await cameraEventQueue.add(
+      'camera_deleted',
+      { type: 'camera_deleted', cameraId: camera.id, at: event.at },
+      { jobId: event.id, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+    );
     return reply.status(204).send(null);
   });
 

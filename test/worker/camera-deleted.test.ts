@@ -1,0 +1,62 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runStack, type Stack } from '@riverwatch/cli';
+import { createTestContext, type TestContext } from '../support/context.ts';
+import { repoRoot } from '../support/cli.ts';
+import { ClipFeeder, cameraAlerts, loadClip, saveCamera } from '../support/clip-feeder.ts';
+import { metricValue, scrape } from '../inference/support.ts';
+
+/**
+ * Deleting a camera through the API while it has an open alert and a history. What must
+ * hold: the open alert resolves (operators and webhooks hear alert.resolved) and stays
+ * readable; the camera's live state and history stream leave Redis; a frame of it still in
+ * the queue is dropped and counted, and re-creates nothing.
+ */
+describe('a camera deleted with an open alert', () => {
+  let ctx: TestContext | undefined;
+  let stack: Stack | undefined;
+  let feeder: ClipFeeder | undefined;
+
+  afterAll(async () => {
+    await feeder?.close();
+    await stack?.stop();
+    await ctx?.cleanup();
+  });
+
+  it('resolves its alerts, drops its state and ignores its late frames', async () => {
+    ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, REVIEW_INTERVAL_SECONDS: '0' });
+    stack = await runStack({ services: ['inference', 'worker', 'api'], env: ctx.env });
+    const base = `http://127.0.0.1:${stack.services.find((s) => s.name === 'api')!.port}`;
+    const workerMetrics = (stack.services.find((s) => s.name === 'worker') as unknown as { metricsPort: number }).metricsPort;
+    feeder = new ClipFeeder(ctx);
+    const clip = loadClip('debris-appears');
+    const cameraId = 'cam-deleted';
+    await saveCamera(ctx, cameraId);
+    for (let i = 0; i < 28; i++) await feeder.feed(cameraId, clip.frame(i), i);
+    const [open] = await cameraAlerts(ctx, cameraId, 'debris');
+    expect(open?.status).toBe('open');
+    const liveKeys = [ctx.keys.cameraState(cameraId), ctx.keys.frameSummaries(cameraId), ctx.keys.tracker(cameraId), ctx.keys.waterMask(cameraId)];
+    expect(await ctx.redis.exists(...liveKeys)).toBe(liveKeys.length);
+
+    const res = await fetch(`${base}/v1/cameras/${cameraId}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.adminKey}` } });
+    expect(res.status).toBe(204);
+
+    await expect.poll(async () => (await cameraAlerts(ctx!, cameraId, 'debris'))[0]?.status, { timeout: 15_000 }).toBe('resolved');
+    const [resolved] = await cameraAlerts(ctx, cameraId, 'debris');
+    expect(resolved!.id).toBe(open!.id);
+    expect(resolved!.resolvedAt).toBeGreaterThan(0);
+    expect(await ctx.redis.exists(ctx.keys.openAlert(cameraId, 'debris'))).toBe(0);
+    expect(await ctx.redis.exists(...liveKeys)).toBe(0);
+    // Operators hear about it on the live event stream (and through webhooks, from the same publish).
+    const events = (await ctx.redis.xrange(ctx.keys.events(), '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as { type: string; cameraId: string });
+    expect(events.filter((e) => e.cameraId === cameraId).map((e) => e.type)).toEqual(expect.arrayContaining(['alert.opened', 'camera.deleted', 'alert.resolved']));
+    // The alert itself stays readable through the API until retention removes it.
+    const got = await fetch(`${base}/v1/alerts/${open!.id}`, { headers: { authorization: `Bearer ${stack.adminKey}` } });
+    expect(got.status).toBe(200);
+
+    // A frame of the camera that was still queued: processed, dropped, counted; nothing comes back.
+    await feeder.feed(cameraId, clip.frame(28), 28);
+    expect(metricValue(await scrape(workerMetrics), 'riverwatch_worker_frames_total', { outcome: 'camera_deleted' })).toBe(1);
+    expect(await ctx.redis.exists(...liveKeys)).toBe(0);
+    expect((await cameraAlerts(ctx, cameraId)).map((a) => a.status)).toEqual(['resolved']);
+  });
+});
