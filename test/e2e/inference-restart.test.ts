@@ -5,6 +5,7 @@ import { createTestContext, inferenceAt, type TestContext } from '../support/con
 import { repoRoot } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
 import { metricValue, scrape, stockClient } from '../inference/support.ts';
+import { apiBase, workerMetricsPort } from '../support/stack.ts';
 
 const ADMIN_KEY = 'rw_admin_inference_restart_key_0123456789';
 
@@ -41,8 +42,8 @@ describe('inference restarting under a running pipeline', () => {
     });
     inference = await runStack({ services: ['inference'], env: ctx.env });
     pipeline = await runStack({ services: ['worker', 'ingest', 'api'], env: ctx.env });
-    const base = `http://127.0.0.1:${pipeline.services.find((s) => s.name === 'api')!.port}`;
-    const workerMetrics = (pipeline.services.find((s) => s.name === 'worker') as unknown as { metricsPort: number }).metricsPort;
+    const base = apiBase(pipeline);
+    const workerMetrics = workerMetricsPort(pipeline);
     const framesWith = async (outcome: string) => metricValue(await scrape(workerMetrics), 'riverwatch_worker_frames_total', { outcome });
 
     const id = await addClipCamera(base, ADMIN_KEY, 'Restart river', 2);

@@ -4,6 +4,7 @@ import { scanKeys } from '@riverwatch/common';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
+import { apiBase } from '../support/stack.ts';
 
 const ADMIN_KEY = 'rw_admin_overload_test_key_0123456789';
 const CAMERAS = 8;
@@ -29,7 +30,7 @@ describe('the pipeline under more load than it can carry', () => {
     ctx = await createTestContext({ RIVERWATCH_ADMIN_KEY: ADMIN_KEY, MODEL_REPOSITORY: `${repoRoot}models`, HOST: '127.0.0.1' });
     const maxInFlight = ctx.config.ingest.maxInFlight;
     stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
-    const base = `http://127.0.0.1:${stack.services.find((s) => s.name === 'api')!.port}`;
+    const base = apiBase(stack);
     const ids: string[] = [];
     for (let i = 0; i < CAMERAS; i++) ids.push(await addClipCamera(base, ADMIN_KEY, `Load ${i}`, FPS));
     const summaries = () => Promise.all(ids.map((id) => ctx!.redis.xlen(ctx!.keys.frameSummaries(id))));

@@ -8,6 +8,7 @@ import { freePort, startLocalRedis, type LocalServer } from '@riverwatch/local-i
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
+import { apiBase } from '../support/stack.ts';
 
 const ADMIN_KEY = 'rw_admin_restart_test_key_0123456789';
 
@@ -40,7 +41,7 @@ describe('Redis restarting under a running pipeline', () => {
     redis = createRedis(redisServer.url);
     const keys = new RedisKeys(ctx.keyPrefix);
     stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
-    const base = `http://127.0.0.1:${stack.services.find((s) => s.name === 'api')!.port}`;
+    const base = apiBase(stack);
 
     const id = await addClipCamera(base, ADMIN_KEY, 'Restart river', 2);
     const frames = () => redis!.xlen(keys.frameSummaries(id)).catch(() => -1);

@@ -5,6 +5,7 @@ import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
 import { WebhookReceiver } from '../api/support/webhook-receiver.ts';
+import { apiBase } from '../support/stack.ts';
 
 type LogLine = { level: number; time: number; service?: string; msg: string; [k: string]: unknown };
 
@@ -34,7 +35,7 @@ describe('following a frame from camera to operator', () => {
     ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, LOG_LEVEL: 'debug', WEBHOOK_ALLOW_HOSTS: '127.0.0.1', REVIEW_INTERVAL_SECONDS: '0' });
     receiver = await WebhookReceiver.start();
     stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env, logger });
-    const base = `http://127.0.0.1:${stack.services.find((s) => s.name === 'api')!.port}`;
+    const base = apiBase(stack);
     const auth = { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'application/json' };
 
     const sub = await fetch(`${base}/v1/webhooks`, { method: 'POST', headers: auth, body: JSON.stringify({ url: receiver.url('/ops'), events: ['alert.opened'] }) });

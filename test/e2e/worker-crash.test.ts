@@ -4,6 +4,7 @@ import { freePort } from '@riverwatch/local-infra';
 import { createTestContext, inferenceAt, type TestContext } from '../support/context.ts';
 import { repoRoot, runCli, type CliRun } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
+import { apiBase } from '../support/stack.ts';
 
 const ADMIN_KEY = 'rw_admin_worker_crash_key_0123456789';
 
@@ -47,7 +48,7 @@ describe('a worker killed mid-frame', () => {
     const inference = await start('inference');
     const firstWorker = await start('worker');
     stack = await runStack({ services: ['ingest', 'api'], env: ctx.env });
-    const base = `http://127.0.0.1:${stack.services.find((s) => s.name === 'api')!.port}`;
+    const base = apiBase(stack);
     const id = await addClipCamera(base, ADMIN_KEY, 'Crash river', 2);
     const committed = async () =>
       (await ctx!.redis.xrange(ctx!.keys.frameSummaries(id), '-', '+')).map(([, f]) => (JSON.parse(f[1]!) as { frameId: string }).frameId);

@@ -4,6 +4,7 @@ import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
 import { ClipFeeder, cameraAlerts, loadClip, saveCamera } from '../support/clip-feeder.ts';
 import { metricValue, scrape } from '../inference/support.ts';
+import { apiBase, workerMetricsPort } from '../support/stack.ts';
 
 /**
  * Deleting a camera through the API while it has an open alert and a history. What must
@@ -25,8 +26,8 @@ describe('a camera deleted with an open alert', () => {
   it('resolves its alerts, drops its state and ignores its late frames', async () => {
     ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, REVIEW_INTERVAL_SECONDS: '0' });
     stack = await runStack({ services: ['inference', 'worker', 'api'], env: ctx.env });
-    const base = `http://127.0.0.1:${stack.services.find((s) => s.name === 'api')!.port}`;
-    const workerMetrics = (stack.services.find((s) => s.name === 'worker') as unknown as { metricsPort: number }).metricsPort;
+    const base = apiBase(stack);
+    const workerMetrics = workerMetricsPort(stack);
     feeder = new ClipFeeder(ctx);
     const clip = loadClip('debris-appears');
     const cameraId = 'cam-deleted';

@@ -6,6 +6,7 @@ import { freePort } from '@riverwatch/local-infra';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
 import { loadClip, saveCamera } from '../support/clip-feeder.ts';
+import { workerMetricsPort } from '../support/stack.ts';
 
 /** Runs one frame job to its end and returns it (failed or completed). */
 async function runJob(ctx: TestContext, bytes: Buffer | null, attempts: number): Promise<Job<FrameJob>> {
@@ -47,7 +48,7 @@ describe('worker failure behaviour', () => {
   it('fails a frame whose bytes are gone, or are corrupt, at once (no retries) and counts it', async () => {
     ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models` });
     stack = await runStack({ services: ['inference', 'worker'], env: ctx.env });
-    const port = (stack.services.find((s) => s.name === 'worker') as unknown as { metricsPort: number }).metricsPort;
+    const port = workerMetricsPort(stack);
     const expiredBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="expired"\} (\d+)/);
     const corruptBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="corrupt"\} (\d+)/);
 

@@ -5,6 +5,7 @@ import { RetentionSweeper, type RetentionPolicy } from '@riverwatch/worker';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { metricValue, scrape } from '../inference/support.ts';
 import { repoRoot } from '../support/cli.ts';
+import { workerMetricsPort } from '../support/stack.ts';
 
 /**
  * Retention against a real Redis and the embedded S3 server. What must hold: alerts that
@@ -174,7 +175,7 @@ describe('retention in the running worker', () => {
     await ctx.redis.zadd(ctx.keys.alertIndex(), Date.now() - 10 * DAY, open.id);
 
     stack = await runStack({ services: ['worker'], env: ctx.env });
-    const port = (stack.services.find((s) => s.name === 'worker') as unknown as { metricsPort: number }).metricsPort;
+    const port = workerMetricsPort(stack);
 
     await expect.poll(async () => ctx.redis.exists(ctx.keys.alert(old.id)), { timeout: 15_000 }).toBe(0);
     expect(await ctx.store.list('snapshots')).toEqual([]);
