@@ -24,6 +24,7 @@ const testPackages = [
   ['python3-opencv', () => pyImports('cv2')],
   ['python3-torch', () => pyImports('torch')],
   ['python3-onnx', () => pyImports('onnx')],
+  ['python3-yaml', () => pyImports('yaml')],
   ['chromium', () => has('chromium')],
 ];
 

@@ -149,10 +149,20 @@ def main(name):
               f"**not met** ({got:.3f}). This is the best the CPU budget of this session allowed; "
               "the second stage still gained, so more steps (`--init` from the shipped weights) should close the gap."), "",
               "These figures are on rendered data. Real river footage will score lower until the model is "
-              "fine-tuned on labelled frames from the cameras (export them with the labelling loop and train on them "
-              "with the same script).", ""]
+              "fine-tuned on labelled frames from the cameras: " + FINETUNE.get(name, FINETUNE_LATER), ""]
     with open(os.path.join(d, "MODEL_CARD.md"), "w") as f:
         f.write("\n".join(lines))
+
+
+FINETUNE = {
+    "debris-yolov5": "export them with the labelling loop (`riverwatch dataset export`), correct the labels, then "
+                     "`/usr/bin/python3 training/train_yolov5.py --finetune DIR --out REPO/debris-yolov5 --version N` "
+                     "starts from `weights.pt` (the PyTorch weights this ONNX was exported from) and writes a new "
+                     "version the inference server serves as the newest (`training/README.md`).",
+}
+FINETUNE_LATER = ("export them with the labelling loop (`riverwatch dataset export`); this model's script has no "
+                  "`--finetune` yet (debris-yolov5's has), so train it again with the set added to its data.")
+# water-seg's card is kept by hand (its serving-input section is not generated): run model_card.py for the detectors only.
 
 
 if __name__ == "__main__":

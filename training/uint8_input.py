@@ -42,7 +42,9 @@ def to_uint8_input(model, scale, mean, std):
     return model
 
 
-def convert(model_dir):
+def convert(model_dir, versions=None):
+    """Raw-pixel input for the model's versions (all, or only `versions`: a version already
+    converted must not be converted twice), and config.json to say so."""
     cfg_path = os.path.join(model_dir, "config.json")
     with open(cfg_path) as f:
         cfg = json.load(f)
@@ -52,7 +54,7 @@ def convert(model_dir):
     norm = inp["normalize"]
     for version in sorted(os.listdir(model_dir)):
         path = os.path.join(model_dir, version, "model.onnx")
-        if version.isdigit() and os.path.exists(path):
+        if version.isdigit() and os.path.exists(path) and (versions is None or version in versions):
             onnx.save(to_uint8_input(onnx.load(path), norm["scale"], norm["mean"], norm["std"]), path)
     inp["dtype"] = "UINT8"
     inp["normalize"] = {"scale": 1, "mean": [0, 0, 0], "std": [1, 1, 1], "inGraph": norm}

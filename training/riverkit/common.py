@@ -114,6 +114,38 @@ def load_detection_set(root, size=DETECT_INPUT, limit=None):
     return np.stack(imgs), labels, names
 
 
+def add_finetune_sets(imgs, labels, dirs, repeat, size, classes, log):
+    """Appends YOLO datasets (images/, labels/, optional data.yaml; what `riverwatch
+    dataset export` writes) to a training set, each image `repeat` times so that a few
+    hundred operator-labelled frames weigh against thousands of rendered ones."""
+    for d in dirs:
+        if not os.path.isdir(os.path.join(d, "images")):
+            raise SystemExit(f"--finetune {d}: no images/ folder (expected a YOLO dataset, e.g. from riverwatch dataset export)")
+        names = dataset_class_names(d)
+        if names is not None and list(names) != list(classes):
+            raise SystemExit(f"--finetune {d}: data.yaml classes {names} differ from the model's {list(classes)}")
+        x, y, n = load_detection_set(d, size)
+        if not len(n):
+            raise SystemExit(f"--finetune {d}: images/ is empty")
+        log(f"finetune set {d}: {len(n)} images, {sum(len(l) for l in y)} boxes, x{repeat}")
+        imgs = np.concatenate([imgs] + [x] * repeat)
+        labels = labels + y * repeat
+    return imgs, labels
+
+
+def dataset_class_names(root):
+    """`names` from a YOLO data.yaml (list or {id: name} form), None without one."""
+    path = os.path.join(root, "data.yaml")
+    if not os.path.exists(path):
+        return None
+    import yaml
+    with open(path) as f:
+        names = (yaml.safe_load(f) or {}).get("names")
+    if isinstance(names, dict):
+        names = [names[k] for k in sorted(names)]
+    return names
+
+
 def random_crop(rng, img, lab, crop, scale=(0.8, 1.25), on_object=0.75, min_visible=0.4):
     """A (h, w) = `crop` window of a CHW uint8 image at a random scale,
     centred on a random labelled object `on_object` of the time (most of a

@@ -41,7 +41,7 @@ def finalize_onnx(path, shapes, metadata=None):
 
 
 def write_config(name, task, fmt, size, resize, outputs, classes=CLASSES, thresholds=None, evaluation=None,
-                 extra=None, root=None, uint8_input=True):
+                 extra=None, root=None, uint8_input=True, versions=None):
     """config.json in the schema packages/vision and services/inference read."""
     cfg = {
         "name": name,
@@ -68,7 +68,7 @@ def write_config(name, task, fmt, size, resize, outputs, classes=CLASSES, thresh
     if uint8_input:
         # Served models take raw pixels (normalisation in the graph): 4x smaller requests.
         from uint8_input import convert
-        cfg = convert(d)
+        cfg = convert(d, versions)
     return cfg
 
 
