@@ -162,7 +162,8 @@ FINETUNE = {
 }
 FINETUNE_LATER = ("export them with the labelling loop (`riverwatch dataset export`); this model's script has no "
                   "`--finetune` yet (debris-yolov5's has), so train it again with the set added to its data.")
-# water-seg's card is kept by hand (its serving-input section is not generated): run model_card.py for the detectors only.
+# water-seg's card also has a hand-written "Serving input" section and labelling-loop sentence that this script does
+# not generate: regenerate the detectors' cards only (`model_card.py debris-yolov5 debris-ssd`).
 
 
 if __name__ == "__main__":
