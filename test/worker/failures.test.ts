@@ -51,6 +51,7 @@ describe('worker failure behaviour', () => {
     const port = workerMetricsPort(stack);
     const expiredBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="expired"\} (\d+)/);
     const corruptBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="corrupt"\} (\d+)/);
+    const failedBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="failed"\} (\d+)/);
 
     const gone = await runJob(ctx, null, 3);
     expect(gone.failedReason).toMatch(/bytes are gone/);
@@ -65,14 +66,22 @@ describe('worker failure behaviour', () => {
 
     expect(await metric(port, /riverwatch_worker_frames_total\{outcome="expired"\} (\d+)/)).toBe(expiredBefore + 1);
     expect(await metric(port, /riverwatch_worker_frames_total\{outcome="corrupt"\} (\d+)/)).toBe(corruptBefore + 1);
+    // Counted as what they are, not a second time as 'failed'.
+    expect(await metric(port, /riverwatch_worker_frames_total\{outcome="failed"\} (\d+)/)).toBe(failedBefore);
   });
 
   it('retries a frame when the inference service is unreachable, then fails it with the reason', async () => {
     const deadPort = await freePort();
     ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, INFERENCE_TARGETS: `127.0.0.1:${deadPort}`, INFERENCE_DEADLINE_MS: '500' });
     stack = await runStack({ services: ['worker'], env: ctx.env });
+    const port = workerMetricsPort(stack);
+    const failedBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="failed"\} (\d+)/);
     const job = await runJob(ctx, loadClip('debris-appears').frame(25), 2);
     expect(job.attemptsMade).toBe(2);
     expect(job.failedReason).toMatch(/UNAVAILABLE|unavailable|connect|deadline/i);
+    // Counted once, when out of tries (not per attempt); and the queue gauge, read at scrape time, shows it failed.
+    await expect.poll(() => metric(port, /riverwatch_worker_frames_total\{outcome="failed"\} (\d+)/)).toBe(failedBefore + 1);
+    expect(await metric(port, /riverwatch_worker_queue_jobs\{state="failed"\} (\d+)/)).toBe(1);
+    expect(await metric(port, /riverwatch_worker_queue_jobs\{state="waiting"\} (\d+)/)).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import {
   EvidenceStore,
   EventPublisher,
@@ -25,6 +25,7 @@ import { FrameProcessor } from './pipeline/frame-processor.ts';
 import { AlertStore } from './repositories/alert-store.ts';
 import { CameraStore } from './repositories/camera-store.ts';
 import { EvidenceRepository } from './repositories/evidence.ts';
+import { countQueueJobsWith, framesProcessed } from './metrics.ts';
 import { RetentionSweeper } from './retention/retention-sweeper.ts';
 
 export { exportReviewDataset } from './labelling/dataset-export.ts';
@@ -71,6 +72,8 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     logger,
   });
 
+  const frameQueue = new Queue<FrameJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
+  countQueueJobsWith(() => frameQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'));
   const frames = new Worker<FrameJob, FrameResult | null>(QueueName.frames, (job) => processor.process(job), {
     connection: blocking,
     prefix: keys.queuePrefix,
@@ -89,7 +92,10 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   frames.on('completed', (job) => void finished(job));
   frames.on('failed', (job, err) => {
     logger.warn({ err, frameId: job?.data.frameId, cameraId: job?.data.cameraId, attempts: job?.attemptsMade }, 'frame job failed');
-    if (job?.finishedOn) void finished(job);
+    if (!job?.finishedOn) return; // BullMQ retries it
+    // Corrupt and expired frames fail unrecoverably and were counted as such; anything else ran out of tries.
+    if (!(err instanceof UnrecoverableError)) framesProcessed.inc({ outcome: 'failed' });
+    void finished(job);
   });
   frames.on('error', (err) => logger.error({ err }, 'frames worker error'));
 
@@ -135,6 +141,8 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
       await retention.stop();
       // Stop taking jobs and let the active ones finish, as BullMQ's guide asks on SIGTERM.
       await Promise.all([frames.close(), cameraEvents.close()]);
+      countQueueJobsWith(undefined);
+      await frameQueue.close();
       await webhooks.close();
       inference.close();
       await vision.close();

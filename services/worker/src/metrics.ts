@@ -1,6 +1,26 @@
-import { counter, histogram } from '@riverwatch/common';
+import { counter, gauge, histogram } from '@riverwatch/common';
 
-export const framesProcessed = counter({ name: 'riverwatch_worker_frames_total', help: 'Frames processed by outcome', labelNames: ['outcome'] as const });
+export const framesProcessed = counter({
+  name: 'riverwatch_worker_frames_total',
+  help: 'Frames by outcome: ok, duplicate, expired, corrupt, camera_deleted, failed (out of tries for any other error)',
+  labelNames: ['outcome'] as const,
+});
+
+/** Set by the running worker service: how to count the frames queue's jobs at scrape time. */
+let countFrameJobs: (() => Promise<Record<string, number>>) | undefined;
+export function countQueueJobsWith(fn: typeof countFrameJobs): void {
+  countFrameJobs = fn;
+}
+export const queueJobs = gauge({
+  name: 'riverwatch_worker_queue_jobs',
+  help: 'Frame jobs in the queue by state, read at scrape time (every worker replica reports the same queue: aggregate with max)',
+  labelNames: ['state'] as const,
+  async collect() {
+    if (!countFrameJobs) return;
+    const counts = await countFrameJobs().catch(() => undefined);
+    for (const [state, n] of Object.entries(counts ?? {})) this.set({ state }, n);
+  },
+});
 export const frameLatency = histogram({
   name: 'riverwatch_worker_frame_seconds',
   help: 'Time from job start to committed result, by step',
