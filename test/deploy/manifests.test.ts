@@ -37,6 +37,14 @@ function k8sDocs(dir: string): K8sDoc[] {
     .filter(Boolean);
 }
 
+function sourceFiles(dirs: string[]): string[] {
+  return dirs.flatMap((dir) =>
+    (readdirSync(join(repoRoot, dir), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && !f.includes('node_modules'))
+      .map((f) => join(repoRoot, dir, f)),
+  );
+}
+
 function deploymentContainers(all: K8sDoc[]): [string, Container][] {
   return all
     .filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')
@@ -112,9 +120,34 @@ describe('deployment files agree with the code', () => {
   });
 
   it('k8s: kustomizations name files and bases that exist', () => {
-    for (const dir of ['k8s/base', 'k8s/overlays/cpu', 'k8s/overlays/gpu']) {
+    for (const dir of ['k8s/base', 'k8s/overlays/cpu', 'k8s/overlays/gpu', 'k8s/monitoring']) {
       const k = parse(readFileSync(join(repoRoot, dir, 'kustomization.yaml'), 'utf8')) as { resources?: string[] };
       for (const r of k.resources ?? []) expect(existsSync(join(repoRoot, dir, r)), `${dir}: ${r}`).toBe(true);
+    }
+  });
+
+  it('k8s/monitoring: the PodMonitor scrapes named ports the pods have; the alert rules use only metrics and label values the code exports', () => {
+    const monitoring = k8sDocs(join(repoRoot, 'k8s/monitoring'));
+    const portNames = new Set(
+      base
+        .filter((d) => d.kind === 'Deployment')
+        .flatMap((d) => (d.spec as { template: { spec: { containers: { ports?: { name?: string }[] }[] } } }).template.spec.containers.flatMap((c) => c.ports ?? []))
+        .map((p) => p.name),
+    );
+    const podMonitor = monitoring.find((d) => d.kind === 'PodMonitor')!;
+    for (const e of (podMonitor.spec as { podMetricsEndpoints: { port: string }[] }).podMetricsEndpoints) expect(portNames, e.port).toContain(e.port);
+
+    const code = sourceFiles(['services', 'packages']).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const metrics = new Set([...code.matchAll(/name: '(riverwatch_[a-z_]+)'/g)].map((m) => m[1]));
+    const rules = monitoring.find((d) => d.kind === 'PrometheusRule')!;
+    const exprs = (rules.spec as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    expect(exprs.length).toBeGreaterThan(5);
+    for (const { alert, expr } of exprs) {
+      for (const [name] of expr.matchAll(/riverwatch_[a-z_]+/g)) expect(metrics, `${alert}: ${name}`).toContain(name.replace(/_(bucket|sum|count)$/, ''));
+      // Positive matchers name values the code writes somewhere as a string literal (a typo there would never fire).
+      for (const [, label, values] of expr.matchAll(/(\w+)=~?"([^"]+)"/g)) {
+        for (const v of values!.split('|')) expect(code, `${alert}: ${label}="${v}"`).toContain(`'${v}'`);
+      }
     }
   });
 
