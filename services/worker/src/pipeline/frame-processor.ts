@@ -12,7 +12,7 @@ import {
   type RiverwatchConfig,
 } from '@riverwatch/common';
 import type { InferenceClient } from '@riverwatch/inference-client';
-import { drawAnnotatedSnapshot, maskFromPng, maskToPng, type VisionThreads, type WaterMask } from '@riverwatch/vision';
+import { drawAnnotatedSnapshot, maskToPng, type VisionThreads, type WaterMask } from '@riverwatch/vision';
 import { FRAME_ALERT_TYPES, evaluateRules, markClosed } from '../alerts/alert-rules.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import type { ReviewSampler } from '../labelling/review-sampler.ts';
@@ -21,6 +21,7 @@ import type { ModelCatalog } from '../model-catalog.ts';
 import type { CameraStore } from '../repositories/camera-store.ts';
 import type { EvidenceRepository } from '../repositories/evidence.ts';
 import { updateTracks } from '../tracking/debris-tracker.ts';
+import { DecodedMasks } from './decoded-masks.ts';
 import { filterDebris } from './debris-filter.ts';
 import { checkView, greyThumbnail } from './view-check.ts';
 
@@ -42,6 +43,9 @@ export interface FrameProcessorDeps {
 
 /** Frame → pre-process → inference → decode → water mask + zones → tracker → rules → writes. */
 export class FrameProcessor {
+  /** The cameras' water masks, decoded once per mask instead of once per frame. */
+  private readonly masks = new DecodedMasks();
+
   constructor(private readonly d: FrameProcessorDeps) {}
 
   /** The frame's result; null when its camera was deleted while the frame waited (dropped, counted). */
@@ -138,7 +142,7 @@ export class FrameProcessor {
         cached.height === frame.height;
       if (fresh) {
         await this.d.cameras.countWaterMaskUse(frame.cameraId);
-        return { mask: await maskFromPng(cached.png), model: { segmenter: segName, segmenterVersion: cached.version } };
+        return { mask: await this.masks.get(frame.cameraId, cached), model: { segmenter: segName, segmenterVersion: cached.version } };
       }
     }
     const seg = await this.d.models.get(segName);
@@ -153,6 +157,7 @@ export class FrameProcessor {
       const png = await maskToPng(mask);
       await this.d.evidence.saveMask(frame.cameraId, frame.capturedAt, png);
       await this.d.cameras.saveWaterMask(frame.cameraId, { png, at: frame.capturedAt, width: mask.width, height: mask.height, version: out.modelVersion, uses: 1 });
+      this.masks.remember(frame.cameraId, frame.capturedAt, out.modelVersion, mask);
     }
     return { mask, model: { segmenter: segName, segmenterVersion: out.modelVersion } };
   }
