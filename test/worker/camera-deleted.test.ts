@@ -37,6 +37,7 @@ describe('a camera deleted with an open alert', () => {
     expect(open?.status).toBe('open');
     const liveKeys = [ctx.keys.cameraState(cameraId), ctx.keys.frameSummaries(cameraId), ctx.keys.tracker(cameraId), ctx.keys.waterMask(cameraId)];
     expect(await ctx.redis.exists(...liveKeys)).toBe(liveKeys.length);
+    expect((await ctx.store.list('masks', `${cameraId}/`)).length).toBeGreaterThan(0);
 
     const res = await fetch(`${base}/v1/cameras/${cameraId}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.adminKey}` } });
     expect(res.status).toBe(204);
@@ -47,6 +48,7 @@ describe('a camera deleted with an open alert', () => {
     expect(resolved!.resolvedAt).toBeGreaterThan(0);
     expect(await ctx.redis.exists(ctx.keys.openAlert(cameraId, 'debris'))).toBe(0);
     expect(await ctx.redis.exists(...liveKeys)).toBe(0);
+    await expect.poll(async () => (await ctx!.store.list('masks', `${cameraId}/`)).length).toBe(0);
     // Operators hear about it on the live event stream (and through webhooks, from the same publish).
     const events = (await ctx.redis.xrange(ctx.keys.events(), '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as { type: string; cameraId: string });
     expect(events.filter((e) => e.cameraId === cameraId).map((e) => e.type)).toEqual(expect.arrayContaining(['alert.opened', 'camera.deleted', 'alert.resolved']));

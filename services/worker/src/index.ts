@@ -101,7 +101,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
 
   const cameraEventsConnection = blocking.duplicate();
   cameraEventsConnection.on('error', () => {});
-  const cameraEvents = new Worker<CameraEventJob>(QueueName.cameraEvents, (job) => handleCameraEvent(job.data, alerts, cameras, logger), {
+  const cameraEvents = new Worker<CameraEventJob>(QueueName.cameraEvents, (job) => handleCameraEvent(job.data, alerts, cameras, store, logger), {
     connection: cameraEventsConnection,
     prefix: keys.queuePrefix,
     concurrency: 1,
