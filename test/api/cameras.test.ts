@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import type { CameraConfig } from '@riverwatch/common';
 import { createApiHarness, type ApiHarness } from './support/api-harness.ts';
 
@@ -128,5 +129,52 @@ describe('cameras', () => {
       const res = await h.app.inject({ method: 'POST', url: '/v1/cameras', headers: { ...h.auth(), 'content-type': 'application/json' }, payload: '{"name":' });
       expect(res.statusCode).toBe(400);
     });
+  });
+});
+
+describe('a camera water mask', () => {
+  const png = (shade: number) => sharp({ create: { width: 8, height: 4, channels: 3, background: { r: shade, g: shade, b: shade } } }).greyscale().png().toBuffer();
+
+  it('serves the current mask, and with ?at= the one in use then; 404 before any, 400 for a bad time', async () => {
+    const cam = await createCamera();
+    expect((await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png`, headers: h.auth() })).statusCode).toBe(404);
+
+    // What the worker writes: the current mask in Redis, each segmentation in S3 by capture time.
+    const [old, newer, current] = await Promise.all([png(10), png(20), png(255)]);
+    await h.t.store.ensureBuckets(['masks']);
+    await h.t.store.put('masks', `${cam.id}/1700000000000.png`, old, 'image/png');
+    await h.t.store.put('masks', `${cam.id}/1700000600000.png`, newer, 'image/png');
+    await h.t.store.put('masks', 'cam_other/1700000300000.png', current, 'image/png');
+    await h.t.redis.hset(h.t.keys.waterMask(cam.id), { png: current, at: '1700000900000', width: '8', height: '4', version: '3', uses: '1' });
+
+    const now = await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png`, headers: h.auth() });
+    expect(now.statusCode).toBe(200);
+    expect(now.headers['content-type']).toBe('image/png');
+    expect(now.headers['x-mask-captured-at']).toBe('1700000900000');
+    expect(now.headers['x-mask-model-version']).toBe('3');
+    expect(now.rawPayload.equals(current)).toBe(true);
+
+    const then = await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png?at=${new Date(1700000300000).toISOString()}`, headers: h.auth() });
+    expect(then.statusCode).toBe(200);
+    expect(then.headers['x-mask-captured-at']).toBe('1700000000000');
+    expect(then.rawPayload.equals(old)).toBe(true);
+    const later = await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png?at=1700000600000`, headers: h.auth() });
+    expect(later.rawPayload.equals(newer)).toBe(true);
+
+    const before = await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png?at=1600000000000`, headers: h.auth() });
+    expect(before.statusCode).toBe(404);
+    expect(before.json().message).toContain('at or before 2020-09-13');
+    const bad = await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png?at=yesterday`, headers: h.auth() });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toContain('at must be epoch milliseconds or an ISO-8601 time');
+  });
+
+  it('is hidden from a key limited to other cameras', async () => {
+    const cam = await createCamera();
+    await h.t.redis.hset(h.t.keys.waterMask(cam.id), { png: await png(255), at: '1', width: '8', height: '4', version: '1', uses: '1' });
+    const other = await h.createKey('viewer', ['cam_someone_else']);
+    expect((await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png`, headers: h.auth(other) })).statusCode).toBe(404);
+    const mine = await h.createKey('viewer', [cam.id]);
+    expect((await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png`, headers: h.auth(mine) })).statusCode).toBe(200);
   });
 });

@@ -23,6 +23,7 @@ import { HistoryRepository } from './repositories/history-repository.ts';
 import { ModelCatalog } from './repositories/model-catalog.ts';
 import { RateLimitRepository } from './repositories/rate-limit-repository.ts';
 import { SnapshotRepository } from './repositories/snapshot-repository.ts';
+import { WaterMaskRepository } from './repositories/water-mask-repository.ts';
 import { WebhookRepository } from './repositories/webhook-repository.ts';
 
 /** Everything the API's routes use, created once per service instance (tests create their own). */
@@ -39,6 +40,7 @@ export interface ApiDeps {
   rateLimits: RateLimitRepository;
   detectFrames: DetectFrameRepository;
   snapshots: SnapshotRepository;
+  waterMasks: WaterMaskRepository;
   webhooks: WebhookRepository;
   models: ModelCatalog;
   probe: DependencyProbe;
@@ -89,6 +91,7 @@ export async function createApiDeps({ config, logger, redisUrl, s3Endpoint }: Ap
     rateLimits: new RateLimitRepository(redis, keys),
     detectFrames: new DetectFrameRepository(redis, keys),
     snapshots: new SnapshotRepository(store),
+    waterMasks: new WaterMaskRepository(redis, keys, store),
     webhooks: new WebhookRepository(redis, keys),
     models: new ModelCatalog(config.inference.modelRepository, logger),
     probe: new DependencyProbe(redis, store, config.inference.targets[0]),

@@ -7,6 +7,7 @@ import { CameraCreateBody, CameraList, CameraPatchBody, CameraStatusView, Camera
 import { errorResponses, IdParams } from '../../schemas/common.ts';
 import { canSeeCamera } from '../../security/api-key.ts';
 import historyRoute from './history.ts';
+import maskRoute from './mask.ts';
 
 const tags = ['cameras'];
 
@@ -72,6 +73,7 @@ const cameraRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   await app.register(historyRoute, { visibleCamera });
+  await app.register(maskRoute, { visibleCamera });
 };
 
 export default cameraRoutes;
