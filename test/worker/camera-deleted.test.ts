@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { runStack, type Stack } from '@riverwatch/cli';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
@@ -38,6 +39,10 @@ describe('a camera deleted with an open alert', () => {
     const liveKeys = [ctx.keys.cameraState(cameraId), ctx.keys.frameSummaries(cameraId), ctx.keys.tracker(cameraId), ctx.keys.waterMask(cameraId)];
     expect(await ctx.redis.exists(...liveKeys)).toBe(liveKeys.length);
     expect((await ctx.store.list('masks', `${cameraId}/`)).length).toBeGreaterThan(0);
+    // The mask the worker segmented, as operators see it through the API.
+    const maskRes = await fetch(`${base}/v1/cameras/${cameraId}/mask.png`, { headers: { authorization: `Bearer ${stack.adminKey}` } });
+    expect(maskRes.status).toBe(200);
+    expect(await sharp(Buffer.from(await maskRes.arrayBuffer())).metadata()).toMatchObject({ format: 'png', width: 640, height: 360 });
 
     const res = await fetch(`${base}/v1/cameras/${cameraId}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.adminKey}` } });
     expect(res.status).toBe(204);
