@@ -56,6 +56,9 @@ describe('operator dashboard in Chromium', () => {
     await ctx.redis.set(ctx.keys.alert(alert.id), JSON.stringify(alert));
     await ctx.redis.zadd(ctx.keys.alertIndex(), now, alert.id);
     await ctx.redis.set(ctx.keys.openAlert(camera.id, 'debris'), alert.id);
+    // The camera's water mask as the worker caches it.
+    const mask = await sharp({ create: { width: 48, height: 27, channels: 3, background: '#ffffff' } }).greyscale().png().toBuffer();
+    await ctx.redis.hset(ctx.keys.waterMask(camera.id), { png: mask, at: String(now), width: '48', height: '27', version: '1', uses: '1' });
 
     const page = await browser.newPage();
     await page.goto(base + '/');
@@ -70,6 +73,8 @@ describe('operator dashboard in Chromium', () => {
     // The snapshot was fetched with the key and decoded by the browser. (Polled from here: the
     // page's CSP forbids eval, which page.waitForFunction needs once its first check fails.)
     await expect.poll(() => page.evaluate("document.querySelector('#alerts img')?.naturalWidth")).toBe(64);
+    // So was the camera's water mask.
+    await expect.poll(() => page.evaluate("document.querySelector('#cameras img.mask')?.naturalWidth")).toBe(48);
 
     await page.click('#alerts button:text("ack")');
     await expect.poll(async () => (JSON.parse((await ctx.redis.get(ctx.keys.alert(alert.id)))!) as AlertRecord).status).toBe('acknowledged');

@@ -1,5 +1,5 @@
 // The operator dashboard: plain DOM, no build step. Data only ever goes into textContent.
-const state = { key: sessionStorage.getItem('riverwatch.key') ?? '', source: null, cameras: new Map() };
+const state = { key: sessionStorage.getItem('riverwatch.key') ?? '', source: null, cameras: new Map(), maskUrls: new Map() };
 
 async function api(path, init = {}) {
   const res = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${state.key}` } });
@@ -28,9 +28,25 @@ async function loadCameras() {
         el('td', { textContent: s.state, className: `state-${s.state}` }),
         el('td', { textContent: `${s.fpsIn.toFixed(1)} / ${s.fpsOut.toFixed(1)}` }),
         el('td', { textContent: String(s.drops) }),
-        el('td', { textContent: time(s.lastFrameAt) })),
+        el('td', { textContent: time(s.lastFrameAt) }),
+        el('td', {}, maskImage(cam))),
     );
   }
+}
+
+/** The camera's current water mask (white = water), fetched with the key; '—' before the first segmentation. */
+function maskImage(cam) {
+  const img = el('img', { className: 'mask', alt: `water mask of ${cam.name}`, title: 'water mask: detections count only on white' });
+  api(`/v1/cameras/${cam.id}/mask.png`)
+    .then((res) => res.blob())
+    .then((blob) => {
+      URL.revokeObjectURL(state.maskUrls.get(cam.id) ?? '');
+      const url = URL.createObjectURL(blob);
+      state.maskUrls.set(cam.id, url);
+      img.src = url;
+    })
+    .catch(() => img.replaceWith(document.createTextNode('—')));
+  return img;
 }
 
 async function snapshotInto(img, alert) {
