@@ -20,13 +20,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { startTsWorker } from '@riverwatch/common';
+import { modelVersions, startTsWorker } from '@riverwatch/common';
 import { startInferenceServerChild } from './inference-server.ts';
 import { floorSession } from './floor-session.ts';
 import { InferenceClient, tuneGcForTensorTraffic } from '@riverwatch/inference-client';
@@ -52,10 +52,8 @@ const FLOOR_METHOD = {
   Run: { path: '/riverwatch.bench.Floor/Run', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
 };
 
-function modelPath(dir: string): string {
-  const version = readdirSync(dir)
-    .filter((v) => /^\d+$/.test(v) && existsSync(join(dir, v, 'model.onnx')))
-    .sort((a, b) => Number(b) - Number(a))[0];
+async function modelPath(dir: string): Promise<string> {
+  const [version] = await modelVersions(dir);
   if (!version) throw new Error(`no <version>/model.onnx under ${dir}`);
   return join(dir, version, 'model.onnx');
 }
@@ -63,7 +61,7 @@ function modelPath(dir: string): string {
 /** Child mode: the detector on a session thread behind a grpc-js or bare HTTP/2 server. */
 async function serveFloor(kind: string): Promise<void> {
   const worker = startTsWorker(new URL('./floor-session-worker.ts', import.meta.url), {
-    data: { modelPath: modelPath(resolve(args.model!)), threads: Number(args.threads) },
+    data: { modelPath: await modelPath(resolve(args.model!)), threads: Number(args.threads) },
   });
   await new Promise((r) => worker.once('message', r));
   const compute = () =>
@@ -166,7 +164,7 @@ async function main(): Promise<void> {
 
     // The detector floor.
     const threads = Number(args.threads);
-    const localRun = await floorSession(modelPath(resolve(args.model!)), threads);
+    const localRun = await floorSession(await modelPath(resolve(args.model!)), threads);
     const scenarios: { name: string; call: () => Promise<number>; latency: number[]; compute: number[] }[] = [
       { name: 'in-process', call: localRun, latency: [], compute: [] },
     ];

@@ -7,11 +7,12 @@
  * with tensors in the message or in shared memory (a worker on the server's host).
  * Scenarios are interleaved over several rounds so a noisy neighbour hurts all alike.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { modelVersions } from '@riverwatch/common';
 import { sessionOptions } from '@riverwatch/inference';
 import { InferenceClient, tuneGcForTensorTraffic, type TensorDatatype } from '@riverwatch/inference-client';
 import { closedLoop, summarize, type LoadStats } from './inference-load.ts';
@@ -44,9 +45,11 @@ const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) a
   maxBatchSize: number;
   dynamicBatching?: { maxQueueDelayMs: number; maxQueueSize?: number };
 };
-const version = readdirSync(modelDir)
-  .filter((v) => /^\d+$/.test(v) && existsSync(join(modelDir, v, 'model.onnx')))
-  .sort((a, b) => Number(b) - Number(a))[0];
+const [version] = await modelVersions(modelDir);
+if (!version) {
+  log(`no <version>/model.onnx under ${modelDir}`);
+  process.exit(2);
+}
 const modelPath = join(modelDir, version, 'model.onnx');
 const threads = Number(args.threads);
 const seconds = Number(args.seconds);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import type { CameraConfig } from '@riverwatch/common';
+import { EvidenceKeys, writeCachedWaterMask, type CameraConfig } from '@riverwatch/common';
 import { createApiHarness, type ApiHarness } from './support/api-harness.ts';
 
 let h: ApiHarness;
@@ -138,14 +138,17 @@ describe('a camera water mask', () => {
   it('serves the current mask, and with ?at= the one in use then; 404 before any, 400 for a bad time', async () => {
     const cam = await createCamera();
     expect((await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png`, headers: h.auth() })).statusCode).toBe(404);
+    // No worker has created the masks bucket yet: still a 404, not a 500.
+    expect(await h.t.store.client.bucketExists(h.t.store.bucket('masks'))).toBe(false);
+    expect((await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png?at=1700000000000`, headers: h.auth() })).statusCode).toBe(404);
 
     // What the worker writes: the current mask in Redis, each segmentation in S3 by capture time.
     const [old, newer, current] = await Promise.all([png(10), png(20), png(255)]);
     await h.t.store.ensureBuckets(['masks']);
-    await h.t.store.put('masks', `${cam.id}/1700000000000.png`, old, 'image/png');
-    await h.t.store.put('masks', `${cam.id}/1700000600000.png`, newer, 'image/png');
-    await h.t.store.put('masks', 'cam_other/1700000300000.png', current, 'image/png');
-    await h.t.redis.hset(h.t.keys.waterMask(cam.id), { png: current, at: '1700000900000', width: '8', height: '4', version: '3', uses: '1' });
+    await h.t.store.put('masks', EvidenceKeys.mask(cam.id, 1700000000000), old, 'image/png');
+    await h.t.store.put('masks', EvidenceKeys.mask(cam.id, 1700000600000), newer, 'image/png');
+    await h.t.store.put('masks', EvidenceKeys.mask('cam_other', 1700000300000), current, 'image/png');
+    await writeCachedWaterMask(h.t.redis, h.t.keys, cam.id, { png: current, at: 1700000900000, width: 8, height: 4, version: '3', uses: 1 });
 
     const now = await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png`, headers: h.auth() });
     expect(now.statusCode).toBe(200);
@@ -171,7 +174,7 @@ describe('a camera water mask', () => {
 
   it('is hidden from a key limited to other cameras', async () => {
     const cam = await createCamera();
-    await h.t.redis.hset(h.t.keys.waterMask(cam.id), { png: await png(255), at: '1', width: '8', height: '4', version: '1', uses: '1' });
+    await writeCachedWaterMask(h.t.redis, h.t.keys, cam.id, { png: await png(255), at: 1, width: 8, height: 4, version: '1', uses: 1 });
     const other = await h.createKey('viewer', ['cam_someone_else']);
     expect((await h.app.inject({ url: `/v1/cameras/${cam.id}/mask.png`, headers: h.auth(other) })).statusCode).toBe(404);
     const mine = await h.createKey('viewer', [cam.id]);

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStack, type Stack } from '@riverwatch/cli';
-import { EventPublisher, QueueName, newId, type AlertRecord } from '@riverwatch/common';
+import { EventPublisher, QueueName, newId, writeCachedWaterMask, type AlertRecord } from '@riverwatch/common';
 import { createTestContext, type TestContext } from '../support/context.ts';
 
 const ADMIN_KEY = 'rw_admin_dashboard_test_key_0123456789';
@@ -58,7 +58,7 @@ describe('operator dashboard in Chromium', () => {
     await ctx.redis.set(ctx.keys.openAlert(camera.id, 'debris'), alert.id);
     // The camera's water mask as the worker caches it.
     const mask = await sharp({ create: { width: 48, height: 27, channels: 3, background: '#ffffff' } }).greyscale().png().toBuffer();
-    await ctx.redis.hset(ctx.keys.waterMask(camera.id), { png: mask, at: String(now), width: '48', height: '27', version: '1', uses: '1' });
+    await writeCachedWaterMask(ctx.redis, ctx.keys, camera.id, { png: mask, at: now, width: 48, height: 27, version: '1', uses: 1 });
 
     const page = await browser.newPage();
     await page.goto(base + '/');

@@ -4,38 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.ts';
+import { alive, descendants } from '../support/processes.ts';
 
 function processesMatching(text: string): string[] {
   return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
     .split('\n')
     .filter((line) => line.includes(text) && !line.includes('ps -eo'));
-}
-
-/** Every process below `pid` (children, their children...), from ps. */
-function descendants(pid: number): { pid: number; args: string }[] {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
-    .filter((m): m is RegExpMatchArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
-  const found: { pid: number; args: string }[] = [];
-  for (let queue = [pid]; queue.length; ) {
-    const parent = queue.shift();
-    for (const r of rows.filter((row) => row.ppid === parent)) {
-      found.push({ pid: r.pid, args: r.args });
-      queue.push(r.pid);
-    }
-  }
-  return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('riverwatch demo', () => {
@@ -78,13 +52,14 @@ describe('riverwatch demo', () => {
 
     // Its processes (the demo camera's ffmpeg among them), by ancestry: other tests may run ffmpeg on the same clip.
     const children = descendants(run.child.pid!);
-    expect(children.some((c) => c.args.includes('ffmpeg') && c.args.includes('river-demo.mp4'))).toBe(true);
+    const listed = children.map((c) => `${c.pid} ${c.args}`).join('\n');
+    expect(children.some((c) => c.args.includes('ffmpeg') && c.args.includes('river-demo.mp4')), listed).toBe(true);
 
     run.child.kill('SIGINT');
     const { code } = await run.exited;
     expect(code, run.output().slice(-2000)).toBe(0);
     expect(processesMatching(dataDir)).toEqual([]);
     expect(processesMatching(`redis-server 127.0.0.1:${redisPort}`)).toEqual([]);
-    expect(children.filter((c) => alive(c.pid)).map((c) => c.args)).toEqual([]);
+    expect(children.filter((c) => alive(c.pid)).map((c) => c.args), run.output().slice(-2000)).toEqual([]);
   });
 });

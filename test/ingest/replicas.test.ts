@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestContext } from '../support/context.ts';
+import { alive } from '../support/processes.ts';
 import { cameraConfig, ffmpegChildrenOf, ingestTestContext, putCamera, readStatus, repoRoot, testClip, waitFor } from './helpers.ts';
 
 const LEASE_MS = 2000;
@@ -104,12 +105,3 @@ describe('ingest replicas share cameras through leases', () => {
     expect(await t.redis.zrange(t.keys.ingestReplicas(), 0, -1)).toEqual([]);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -15,3 +15,4 @@ export * from './redis.ts';
 export * from './s3.ts';
 export * from './service.ts';
 export * from './worker-thread.ts';
+export * from './water-mask-cache.ts';

@@ -87,6 +87,20 @@ export interface JobPayloads {
 }
 
 /**
+ * Options of a camera lifecycle job, whoever produces it (ingest, the API): the job id is
+ * the live event's id, so a re-published event is handled once; finished jobs are trimmed.
+ */
+export function cameraEventJobOptions(eventId: string, attempts = 1) {
+  return {
+    jobId: eventId,
+    attempts,
+    backoff: { type: 'exponential' as const, delay: 1000 },
+    removeOnComplete: { count: 1000 },
+    removeOnFail: { count: 1000 },
+  };
+}
+
+/**
  * Options for every frame job, whoever produces it: the job id is the frame id
  * (idempotent re-delivery); inference/S3 errors retry with backoff; finished
  * jobs are trimmed so Redis memory stays bounded.

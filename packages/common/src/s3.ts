@@ -4,6 +4,23 @@ import type { RiverwatchConfig } from './config.ts';
 
 export type BucketKind = 'snapshots' | 'masks' | 'review' | 'models';
 
+/**
+ * Object keys of the evidence buckets, built (and read back) only here, from ids the services
+ * generated, never from user-supplied strings.
+ */
+export const EvidenceKeys = {
+  /** snapshots: everything an alert ever stored (each snapshot and its raw frame). */
+  alertFolder: (cameraId: string, alertId: string) => `${cameraId}/${alertId}/`,
+  /** masks: one camera's history of water masks. */
+  maskFolder: (cameraId: string) => `${cameraId}/`,
+  mask: (cameraId: string, capturedAt: number) => `${cameraId}/${capturedAt}.png`,
+  /** Capture time of a mask key; NaN for an object riverwatch did not write. */
+  maskCapturedAt(key: string): number {
+    const m = /\/(\d+)\.png$/.exec(key);
+    return m ? Number(m[1]) : NaN;
+  },
+};
+
 /** S3 (MinIO in production, an embedded server on one machine) behind one small interface. */
 export class EvidenceStore {
   constructor(
@@ -62,15 +79,27 @@ export class EvidenceStore {
     }
   }
 
+  /** Keys under `prefix`, in S3's (lexical) order; none when the bucket does not exist yet. */
   async list(kind: BucketKind, prefix = ''): Promise<string[]> {
     const keys: string[] = [];
-    const stream = this.client.listObjectsV2(this.bucket(kind), prefix, true);
-    for await (const item of stream) if ((item as { name?: string }).name) keys.push((item as { name: string }).name);
+    try {
+      for await (const item of this.client.listObjectsV2(this.bucket(kind), prefix, true)) if ((item as { name?: string }).name) keys.push((item as { name: string }).name);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'NoSuchBucket') throw err;
+    }
     return keys;
   }
 
   async remove(kind: BucketKind, key: string): Promise<void> {
     await this.client.removeObject(this.bucket(kind), key);
+  }
+
+  /** Removes every object under `prefix` ('' = the whole bucket); how many there were. */
+  async removePrefix(kind: BucketKind, prefix: string): Promise<number> {
+    const keys = await this.list(kind, prefix);
+    // One DELETE per object: the embedded server does not implement multi-object delete.
+    for (const key of keys) await this.remove(kind, key);
+    return keys.length;
   }
 
   /** Top-level "folders" of a bucket: the first path segment of its keys, with the trailing '/'. */
@@ -101,8 +130,7 @@ export class EvidenceStore {
     for (const kind of kinds) {
       const name = this.bucket(kind);
       if (!(await this.client.bucketExists(name).catch(() => false))) continue;
-      // One DELETE per object: the embedded server does not implement multi-object delete.
-      for (const key of await this.list(kind)) await this.remove(kind, key);
+      await this.removePrefix(kind, '');
       await this.client.removeBucket(name);
     }
   }

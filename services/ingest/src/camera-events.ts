@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { CameraEventJob, EventPublisher } from '@riverwatch/common';
+import { cameraEventJobOptions, type CameraEventJob, type EventPublisher } from '@riverwatch/common';
 
 /**
  * camera_offline / camera_recovered go two ways: a live event (SSE and
@@ -21,7 +21,7 @@ export class CameraEvents {
     await this.cameraEvents.add(
       type,
       { type, cameraId, at: event.at, ...(reason ? { reason } : {}) },
-      { jobId: event.id, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+      cameraEventJobOptions(event.id),
     );
   }
 }

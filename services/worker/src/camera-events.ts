@@ -1,4 +1,4 @@
-import { ALERT_TYPES, type CameraEventJob, type EvidenceStore, type Logger } from '@riverwatch/common';
+import { ALERT_TYPES, EvidenceKeys, type CameraEventJob, type EvidenceStore, type Logger } from '@riverwatch/common';
 import type { AlertService } from './alerts/alert-service.ts';
 import type { CameraStore } from './repositories/camera-store.ts';
 
@@ -15,7 +15,7 @@ export async function handleCameraEvent(event: CameraEventJob, alerts: AlertServ
       await cameras.forget(event.cameraId);
     });
     // Retention keeps each camera's newest mask; a deleted camera keeps none.
-    for (const key of await store.list('masks', `${event.cameraId}/`)) await store.remove('masks', key);
+    await store.removePrefix('masks', EvidenceKeys.maskFolder(event.cameraId));
   } else if (event.type === 'camera_offline') {
     await alerts.open('camera_offline', {
       cameraId: event.cameraId,

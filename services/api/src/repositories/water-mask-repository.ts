@@ -1,4 +1,4 @@
-import type { EvidenceStore, Redis, RedisKeys } from '@riverwatch/common';
+import { EvidenceKeys, readCachedWaterMask, type EvidenceStore, type Redis, type RedisKeys } from '@riverwatch/common';
 
 export interface MaskImage {
   png: Buffer;
@@ -21,21 +21,15 @@ export class WaterMaskRepository {
   ) {}
 
   async current(cameraId: string): Promise<MaskImage | null> {
-    const h = await this.redis.hgetallBuffer(this.keys.waterMask(cameraId));
-    if (!h.png) return null;
-    return { png: h.png, at: Number(h.at), version: h.version ? String(h.version) : null };
+    const cached = await readCachedWaterMask(this.redis, this.keys, cameraId);
+    return cached && { png: cached.png, at: cached.at, version: cached.version || null };
   }
 
   /** The newest mask segmented at or before `at`. */
   async at(cameraId: string, at: number): Promise<MaskImage | null> {
-    const prefix = `${cameraId}/`;
     let best: { key: string; at: number } | null = null;
-    const keys = await this.store.list('masks', prefix).catch((err: { code?: string }) => {
-      if (err.code === 'NoSuchBucket') return []; // no worker has saved a mask yet
-      throw err;
-    });
-    for (const key of keys) {
-      const t = Number(key.slice(prefix.length).replace(/\.png$/, ''));
+    for (const key of await this.store.list('masks', EvidenceKeys.maskFolder(cameraId))) {
+      const t = EvidenceKeys.maskCapturedAt(key);
       if (Number.isFinite(t) && t <= at && (!best || t > best.at)) best = { key, at: t };
     }
     if (!best) return null;

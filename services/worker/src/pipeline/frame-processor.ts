@@ -216,6 +216,7 @@ export class FrameProcessor {
     const mem = await this.d.cameras.memory(frame.cameraId);
     // A frame older than one already committed (parallel workers) still counts, but must not move the tracker back in time.
     const late = frame.seq <= mem.lastSeq && frame.capturedAt <= mem.lastCapturedAt;
+    const counts = countByClass(result.detections);
     let newTracks = 0;
     let trackIds: number[] = [];
     if (!late) {
@@ -235,7 +236,6 @@ export class FrameProcessor {
       mem.lastSeq = frame.seq;
       mem.lastCapturedAt = frame.capturedAt;
 
-      const counts = countByClass(result.detections);
       let annotated: Promise<Buffer> | null = null;
       const evidence = {
         cameraId: frame.cameraId,
@@ -259,7 +259,7 @@ export class FrameProcessor {
       frameId: frame.frameId,
       capturedAt: frame.capturedAt,
       processedAt: Date.now(),
-      counts: countByClass(result.detections),
+      counts,
       coverage: result.coverage,
       trackIds,
       newTracks,

@@ -1,4 +1,14 @@
-import { DEFAULT_ALERT_RULES, cameraDefaults, type CameraConfig, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
+import {
+  DEFAULT_ALERT_RULES,
+  cameraDefaults,
+  readCachedWaterMask,
+  writeCachedWaterMask,
+  type CachedWaterMask,
+  type CameraConfig,
+  type FrameSummary,
+  type Redis,
+  type RedisKeys,
+} from '@riverwatch/common';
 import { emptyRuleState, type AlertRuleState } from '../alerts/alert-rules.ts';
 import { emptyTrackerState, type TrackerState } from '../tracking/debris-tracker.ts';
 
@@ -11,18 +21,6 @@ export interface CameraMemory {
   /** Tiny greyscale thumbnail of the previous frame (base64), for frozen-view checks. */
   lastThumb: string | null;
   frozenFrames: number;
-}
-
-export interface CachedWaterMask {
-  png: Buffer;
-  /** Capture time of the frame it was segmented from. */
-  at: number;
-  width: number;
-  height: number;
-  /** Segmenter version that produced it. */
-  version: string;
-  /** Frames that have used it so far. */
-  uses: number;
 }
 
 function freshMemory(): CameraMemory {
@@ -68,19 +66,16 @@ export class CameraStore {
     await this.redis.set(this.keys.tracker(cameraId), JSON.stringify(memory), 'EX', 24 * 3600);
   }
 
-  async waterMask(cameraId: string): Promise<CachedWaterMask | null> {
-    const h = await this.redis.hgetallBuffer(this.keys.waterMask(cameraId));
-    if (!h.png) return null;
-    return { png: h.png, at: Number(h.at), width: Number(h.width), height: Number(h.height), version: String(h.version ?? ''), uses: Number(h.uses ?? 0) };
+  waterMask(cameraId: string): Promise<CachedWaterMask | null> {
+    return readCachedWaterMask(this.redis, this.keys, cameraId);
   }
 
   async countWaterMaskUse(cameraId: string): Promise<void> {
     await this.redis.hincrby(this.keys.waterMask(cameraId), 'uses', 1);
   }
 
-  async saveWaterMask(cameraId: string, mask: CachedWaterMask): Promise<void> {
-    const key = this.keys.waterMask(cameraId);
-    await this.redis.multi().hset(key, { png: mask.png, at: String(mask.at), width: String(mask.width), height: String(mask.height), version: mask.version, uses: String(mask.uses) }).expire(key, 24 * 3600).exec();
+  saveWaterMask(cameraId: string, mask: CachedWaterMask): Promise<void> {
+    return writeCachedWaterMask(this.redis, this.keys, cameraId, mask);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { EvidenceStore } from '@riverwatch/common';
+import { EvidenceKeys, type EvidenceStore } from '@riverwatch/common';
 
 /**
  * Evidence in S3. Object keys come only from ids (camera, alert, frame), never
@@ -8,7 +8,7 @@ export class EvidenceRepository {
   constructor(private readonly store: EvidenceStore) {}
 
   async saveAlertSnapshot(cameraId: string, alertId: string, frameId: string, annotatedJpeg: Buffer, rawFrame: Buffer): Promise<{ snapshotKey: string; frameKey: string }> {
-    const base = `${cameraId}/${alertId}/${frameId}`;
+    const base = `${EvidenceKeys.alertFolder(cameraId, alertId)}${frameId}`;
     const frameKey = `${base}-raw.jpg`;
     const snapshotKey = `${base}.jpg`;
     // Raw frame first: the record only ever points at objects that exist.
@@ -18,7 +18,7 @@ export class EvidenceRepository {
   }
 
   async saveMask(cameraId: string, at: number, png: Buffer): Promise<string> {
-    const key = `${cameraId}/${at}.png`;
+    const key = EvidenceKeys.mask(cameraId, at);
     await this.store.put('masks', key, png, 'image/png');
     return key;
   }

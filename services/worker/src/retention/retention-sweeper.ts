@@ -1,4 +1,4 @@
-import type { AlertRecord, EvidenceStore, Logger, Redis, RedisKeys } from '@riverwatch/common';
+import { EvidenceKeys, type AlertRecord, type EvidenceStore, type Logger, type Redis, type RedisKeys } from '@riverwatch/common';
 import { retentionDeleted, retentionSweeps } from '../metrics.ts';
 
 export interface RetentionPolicy {
@@ -104,10 +104,7 @@ export class RetentionSweeper {
           continue;
         }
         // Every object under the alert's folder: the snapshot the record names and any it replaced.
-        for (const key of await this.store.list('snapshots', `${alert.cameraId}/${alert.id}/`)) {
-          await this.store.remove('snapshots', key);
-          counts.snapshotObjects++;
-        }
+        counts.snapshotObjects += await this.store.removePrefix('snapshots', EvidenceKeys.alertFolder(alert.cameraId, alert.id));
         await this.redis.del(this.keys.alert(id));
         await this.redis.zrem(this.keys.alertIndex(), id);
         counts.alerts++;
@@ -118,16 +115,16 @@ export class RetentionSweeper {
   }
 
   /**
-   * Mask keys are `<camera>/<capture ms>.png`, and S3 lists keys in order: the history is walked
+   * Mask keys are `<camera>/<capture ms>.png` (EvidenceKeys), and S3 lists keys in order: the history is walked
    * oldest first and stops at the cutoff. A mask goes only once a newer one exists, so a camera
    * whose water has not been segmented for a while keeps its last mask.
    */
   private async sweepMasks(cutoff: number, counts: SweepCounts): Promise<void> {
-    for (const cameraPrefix of await this.store.prefixes('masks')) {
-      const keys = await this.store.list('masks', cameraPrefix);
+    for (const cameraFolder of await this.store.prefixes('masks')) {
+      const keys = await this.store.list('masks', cameraFolder);
       for (let i = 0; i + 1 < keys.length; i++) {
         if (this.stopping) return;
-        const at = Number(keys[i].slice(cameraPrefix.length).replace(/\.png$/, ''));
+        const at = EvidenceKeys.maskCapturedAt(keys[i]);
         if (!Number.isFinite(at)) continue; // not a mask riverwatch wrote: left alone
         if (at >= cutoff) break;
         await this.store.remove('masks', keys[i]);

@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { CameraConfig } from '@riverwatch/common';
+import { cameraEventJobOptions, type CameraConfig } from '@riverwatch/common';
 import { cameraView, newCamera, patchCamera } from '../../cameras/camera-config.ts';
 import { cameraStatusView } from '../../cameras/camera-status.ts';
 import { HttpError, notFound } from '../../http-error.ts';
@@ -62,7 +62,7 @@ const cameraRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await cameraEventQueue.add(
       'camera_deleted',
       { type: 'camera_deleted', cameraId: camera.id, at: event.at },
-      { jobId: event.id, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+      cameraEventJobOptions(event.id, 5), // the clean-up retries if Redis or S3 hiccups
     );
     return reply.status(204).send(null);
   });

@@ -1,0 +1,32 @@
+import type { RedisKeys } from './keys.ts';
+import type { Redis } from './redis.ts';
+
+/**
+ * A camera's current water mask as the worker caches it in Redis (hash `cam:{id}:mask`):
+ * written by the worker after each segmentation, read by the worker for the frames that
+ * reuse it and by the API (GET /v1/cameras/:id/mask.png).
+ */
+export interface CachedWaterMask {
+  png: Buffer;
+  /** Capture time of the frame it was segmented from. */
+  at: number;
+  width: number;
+  height: number;
+  /** Segmenter version that produced it. */
+  version: string;
+  /** Frames that have used it so far. */
+  uses: number;
+}
+
+export async function readCachedWaterMask(redis: Redis, keys: RedisKeys, cameraId: string): Promise<CachedWaterMask | null> {
+  const h = await redis.hgetallBuffer(keys.waterMask(cameraId));
+  if (!h.png) return null;
+  return { png: h.png, at: Number(h.at), width: Number(h.width), height: Number(h.height), version: String(h.version ?? ''), uses: Number(h.uses ?? 0) };
+}
+
+/** Kept a day: a camera that stops sending frames does not hold its mask for ever. */
+export async function writeCachedWaterMask(redis: Redis, keys: RedisKeys, cameraId: string, mask: CachedWaterMask): Promise<void> {
+  const key = keys.waterMask(cameraId);
+  const fields = { png: mask.png, at: String(mask.at), width: String(mask.width), height: String(mask.height), version: mask.version, uses: String(mask.uses) };
+  await redis.multi().hset(key, fields).expire(key, 24 * 3600).exec();
+}
