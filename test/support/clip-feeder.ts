@@ -83,12 +83,12 @@ export class ClipFeeder {
     return added.data;
   }
 
-  /** Frame bytes into Redis and a frame job into the queue, as ingest does; does not wait. */
-  async enqueue(cameraId: string, bytes: Buffer, seq: number, opts: { frameId?: string; attempts?: number } = {}): Promise<Job<FrameJob>> {
+  /** Frame bytes into Redis and a frame job into the queue, as ingest does; does not wait. `bytes` null: a frame whose bytes are gone. */
+  async enqueue(cameraId: string, bytes: Buffer | null, seq: number, opts: { frameId?: string; attempts?: number } = {}): Promise<Job<FrameJob>> {
     await this.events; // listening before the job exists
     const frameId = opts.frameId ?? newId('frm');
     const job: FrameJob = { cameraId, frameId, capturedAt: this.capturedAt(seq), seq, width: 640, height: 360, source: 'camera' };
-    await this.ctx.redis.set(this.ctx.keys.frame(frameId), bytes, 'EX', 600);
+    if (bytes) await this.ctx.redis.set(this.ctx.keys.frame(frameId), bytes, 'EX', 600);
     return this.queue.add('frame', job, frameJobOptions(frameId, opts.attempts ?? 1));
   }
 

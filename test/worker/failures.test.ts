@@ -1,39 +1,29 @@
-import { Queue, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runStack, type Stack } from '@riverwatch/cli';
-import { QueueName, createRedis, frameJobOptions, newId, openQueueEvents, type FrameJob } from '@riverwatch/common';
+import type { FrameJob } from '@riverwatch/common';
 import { freePort } from '@riverwatch/local-infra';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
-import { loadClip, saveCamera } from '../support/clip-feeder.ts';
+import { ClipFeeder, loadClip, saveCamera } from '../support/clip-feeder.ts';
+import { metricValue, scrape } from '../inference/support.ts';
 import { workerMetricsPort } from '../support/stack.ts';
 
-/** Runs one frame job to its end and returns it (failed or completed). */
+/** Runs one frame job of a configured camera to its end and returns it (failed or completed); `bytes` null: bytes gone. */
 async function runJob(ctx: TestContext, bytes: Buffer | null, attempts: number): Promise<Job<FrameJob>> {
-  const queueConnection = createRedis(ctx.redisUrl);
-  const eventsConnection = createRedis(ctx.redisUrl, 'blocking');
-  const queue = new Queue<FrameJob>(QueueName.frames, { connection: queueConnection, prefix: ctx.keys.queuePrefix });
-  const events = await openQueueEvents(QueueName.frames, eventsConnection, ctx.keys.queuePrefix);
   await saveCamera(ctx, 'cam-x'); // frames of a camera that does not exist are dropped, not processed
-  const frameId = newId('frm');
-  if (bytes) await ctx.redis.set(ctx.keys.frame(frameId), bytes, 'EX', 60);
-  const opts = { ...frameJobOptions(frameId, attempts), backoff: { type: 'fixed' as const, delay: 50 } };
-  const job = await queue.add('frame', { cameraId: 'cam-x', frameId, capturedAt: Date.now(), seq: 1, width: 640, height: 360, source: 'camera' }, opts);
-  await job.waitUntilFinished(events, 60_000).catch(() => {});
-  const finished = (await queue.getJob(frameId))!;
-  await events.close();
-  await queue.close();
-  // BullMQ leaves connections it was given open.
-  queueConnection.disconnect();
-  eventsConnection.disconnect();
-  return finished;
+  const feeder = new ClipFeeder(ctx);
+  try {
+    const job = await feeder.enqueue('cam-x', bytes, 1, { attempts });
+    await feeder.finished(job).catch(() => {});
+    return (await feeder.queue.getJob(job.id!))!;
+  } finally {
+    await feeder.close();
+  }
 }
 
-async function metric(port: number, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = text.match(pattern);
-  return m ? Number(m[1]) : 0;
-}
+const frames = async (port: number, outcome: string) => metricValue(await scrape(port), 'riverwatch_worker_frames_total', { outcome });
+const queueJobs = async (port: number, state: string) => metricValue(await scrape(port), 'riverwatch_worker_queue_jobs', { state });
 
 describe('worker failure behaviour', () => {
   let ctx: TestContext | undefined;
@@ -49,9 +39,9 @@ describe('worker failure behaviour', () => {
     ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models` });
     stack = await runStack({ services: ['inference', 'worker'], env: ctx.env });
     const port = workerMetricsPort(stack);
-    const expiredBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="expired"\} (\d+)/);
-    const corruptBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="corrupt"\} (\d+)/);
-    const failedBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="failed"\} (\d+)/);
+    const expiredBefore = await frames(port, 'expired');
+    const corruptBefore = await frames(port, 'corrupt');
+    const failedBefore = await frames(port, 'failed');
 
     const gone = await runJob(ctx, null, 3);
     expect(gone.failedReason).toMatch(/bytes are gone/);
@@ -64,10 +54,10 @@ describe('worker failure behaviour', () => {
     // A frame that failed for good leaves nothing behind in Redis either.
     await expect.poll(() => ctx!.redis.exists(ctx!.keys.frame(corrupt.data.frameId))).toBe(0);
 
-    expect(await metric(port, /riverwatch_worker_frames_total\{outcome="expired"\} (\d+)/)).toBe(expiredBefore + 1);
-    expect(await metric(port, /riverwatch_worker_frames_total\{outcome="corrupt"\} (\d+)/)).toBe(corruptBefore + 1);
+    expect(await frames(port, 'expired')).toBe(expiredBefore + 1);
+    expect(await frames(port, 'corrupt')).toBe(corruptBefore + 1);
     // Counted as what they are, not a second time as 'failed'.
-    expect(await metric(port, /riverwatch_worker_frames_total\{outcome="failed"\} (\d+)/)).toBe(failedBefore);
+    expect(await frames(port, 'failed')).toBe(failedBefore);
   });
 
   it('retries a frame when the inference service is unreachable, then fails it with the reason', async () => {
@@ -75,13 +65,13 @@ describe('worker failure behaviour', () => {
     ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, INFERENCE_TARGETS: `127.0.0.1:${deadPort}`, INFERENCE_DEADLINE_MS: '500' });
     stack = await runStack({ services: ['worker'], env: ctx.env });
     const port = workerMetricsPort(stack);
-    const failedBefore = await metric(port, /riverwatch_worker_frames_total\{outcome="failed"\} (\d+)/);
+    const failedBefore = await frames(port, 'failed');
     const job = await runJob(ctx, loadClip('debris-appears').frame(25), 2);
     expect(job.attemptsMade).toBe(2);
     expect(job.failedReason).toMatch(/UNAVAILABLE|unavailable|connect|deadline/i);
     // Counted once, when out of tries (not per attempt); and the queue gauge, read at scrape time, shows it failed.
-    await expect.poll(() => metric(port, /riverwatch_worker_frames_total\{outcome="failed"\} (\d+)/)).toBe(failedBefore + 1);
-    expect(await metric(port, /riverwatch_worker_queue_jobs\{state="failed"\} (\d+)/)).toBe(1);
-    expect(await metric(port, /riverwatch_worker_queue_jobs\{state="waiting"\} (\d+)/)).toBe(0);
+    await expect.poll(() => frames(port, 'failed')).toBe(failedBefore + 1);
+    expect(await queueJobs(port, 'failed')).toBe(1);
+    expect(await queueJobs(port, 'waiting')).toBe(0);
   });
 });
