@@ -13,15 +13,13 @@ clipped to the image. Prints a JSON summary; exits 1 if nothing was imported.
 import argparse
 import json
 import os
-import shutil
 import sys
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from riverkit.dataset import write_data_yaml, yolo_line  # noqa: E402
+from riverkit.importers import IMAGE_EXTS, clip_box, make_layout, parse_class_map, place_image, write_labels  # noqa: E402
 from riverkit.objects import CLASSES  # noqa: E402
-
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def find_image(xml_path, root, images_dir):
@@ -58,9 +56,7 @@ def parse(xml_path, images_dir, classes, mapping, stats):
             stats["skipped"][name] = stats["skipped"].get(name, 0) + 1
             continue
         bb = obj.find("bndbox")
-        x1, y1, x2, y2 = (float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
-        x1, x2 = sorted((max(0.0, min(W, x1)), max(0.0, min(W, x2))))
-        y1, y2 = sorted((max(0.0, min(H, y1)), max(0.0, min(H, y2))))
+        x1, y1, x2, y2 = clip_box(*(float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")), W, H)
         if x2 - x1 < 1 or y2 - y1 < 1:
             stats["degenerate"] += 1
             continue
@@ -79,9 +75,8 @@ def main():
     ap.add_argument("--copy", action="store_true", help="copy images instead of symlinking")
     a = ap.parse_args()
     classes = [c.strip() for c in a.classes.split(",") if c.strip()]
-    mapping = dict(kv.split("=", 1) for kv in a.map.split(",") if "=" in kv)
-    os.makedirs(os.path.join(a.out, "images"), exist_ok=True)
-    os.makedirs(os.path.join(a.out, "labels"), exist_ok=True)
+    mapping = parse_class_map(a.map)
+    make_layout(a.out)
     stats = {"images": 0, "boxes": 0, "skipped": {}, "degenerate": 0, "missingImages": []}
     xmls = sorted(os.path.join(d, f) for d, _, fs in os.walk(a.xml) for f in fs if f.lower().endswith(".xml"))
     for x in xmls:
@@ -90,15 +85,8 @@ def main():
             continue
         img, lines = r
         stem = os.path.splitext(os.path.basename(x))[0]
-        dst = os.path.join(a.out, "images", stem + os.path.splitext(img)[1].lower())
-        if os.path.lexists(dst):
-            os.remove(dst)
-        if a.copy:
-            shutil.copyfile(img, dst)
-        else:
-            os.symlink(os.path.abspath(img), dst)
-        with open(os.path.join(a.out, "labels", stem + ".txt"), "w") as f:
-            f.write("".join(l + "\n" for l in lines))
+        place_image(img, a.out, stem + os.path.splitext(img)[1].lower(), a.copy)
+        write_labels(a.out, stem, lines)
         stats["images"] += 1
     write_data_yaml(a.out, classes)
     print(json.dumps(stats))

@@ -17,16 +17,14 @@ it only validates. Prints a JSON report; exits 1 on any error.
 import argparse
 import json
 import os
-import shutil
 import sys
 
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from riverkit.dataset import write_data_yaml  # noqa: E402
+from riverkit.importers import IMAGE_EXTS, make_layout, parse_class_map, place_image, write_labels  # noqa: E402
 from riverkit.objects import CLASSES  # noqa: E402
-
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def resolve(src, split):
@@ -105,11 +103,10 @@ def main():
         report["errors"]["<dataset>"] = ["no class names: add data.yaml or pass --names"]
         print(json.dumps(report))
         sys.exit(1)
-    mapping = dict(kv.split("=", 1) for kv in a.map.split(",") if "=" in kv)
+    mapping = parse_class_map(a.map)
     target = list(CLASSES) if mapping else list(names)
     if a.out:
-        os.makedirs(os.path.join(a.out, "images"), exist_ok=True)
-        os.makedirs(os.path.join(a.out, "labels"), exist_ok=True)
+        make_layout(a.out)
     for fn in sorted(os.listdir(img_dir)):
         if not fn.lower().endswith(IMAGE_EXTS):
             continue
@@ -125,15 +122,10 @@ def main():
             report["errors"][fn] = errors
         report["boxes"] += len(boxes)
         if a.out and not errors:
-            dst = os.path.join(a.out, "images", fn)
-            if os.path.lexists(dst):
-                os.remove(dst)
-            (shutil.copyfile if a.copy else lambda s, d: os.symlink(os.path.abspath(s), d))(os.path.join(img_dir, fn), dst)
-            with open(os.path.join(a.out, "labels", stem + ".txt"), "w") as f:
-                for c, cx, cy, w, h in boxes:
-                    name = mapping.get(names[c], names[c]) if mapping else names[c]
-                    if name in target:
-                        f.write(f"{target.index(name)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
+            place_image(os.path.join(img_dir, fn), a.out, fn, a.copy)
+            renamed = [(mapping.get(names[c], names[c]), cx, cy, w, h) for c, cx, cy, w, h in boxes]
+            write_labels(a.out, stem, [f"{target.index(n)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}"
+                                       for n, cx, cy, w, h in renamed if n in target])
     if a.out:
         write_data_yaml(a.out, target)
     report["ok"] = not report["errors"]

@@ -38,6 +38,42 @@ describe('riverwatch dataset render', () => {
   });
 });
 
+describe('riverwatch dataset import-coco', () => {
+  it('converts COCO JSON to YOLO labels in pixels that match the COCO boxes, and refuses an unmapped category', async () => {
+    const images = join(tmp, 'coco-images');
+    await mkdir(images, { recursive: true });
+    await sharp({ create: { width: 200, height: 100, channels: 3, background: '#335577' } }).jpeg().toFile(join(images, 'river1.jpg'));
+    const json = join(tmp, 'instances.json');
+    await writeFile(
+      json,
+      JSON.stringify({
+        images: [{ id: 1, file_name: 'river1.jpg', width: 200, height: 100 }],
+        categories: [{ id: 5, name: 'plastic bottle' }, { id: 6, name: 'boat' }],
+        annotations: [
+          { id: 1, image_id: 1, category_id: 5, bbox: [10, 20, 40, 40], iscrowd: 0 },
+          { id: 2, image_id: 1, category_id: 6, bbox: [0, 0, 30, 10], iscrowd: 0 },
+        ],
+      }),
+    );
+    const out = join(tmp, 'coco-yolo');
+    // A boat is neither debris nor mapped: refused (the kit names the category on stderr), nothing imported.
+    expect((await cli('dataset', 'import-coco', json, images, out)).code).toBe(1);
+    const res = await cli('dataset', 'import-coco', json, images, out, '--map', 'plastic bottle=bottle,boat=', '--copy');
+    expect(res.code).toBe(0);
+    const ds = await readYoloDataset(out);
+    expect(ds.names[0]).toBe('bottle');
+    const objects = ds.images[0]!.objects;
+    expect(objects.map((o) => o.classId)).toEqual([0]);
+    objects[0]!.box.forEach((v, i) => expect(v).toBeCloseTo([10, 20, 50, 60][i]!, 3));
+  });
+
+  it('needs INSTANCES.json, IMAGES and OUT', async () => {
+    const res = await cli('dataset', 'import-coco', join(tmp, 'instances.json'), join(tmp, 'out'));
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/expected INSTANCES.json, IMAGES and OUT/);
+  });
+});
+
 describe('riverwatch dataset import-voc', () => {
   it('converts labelImg XML to YOLO labels in pixels that match the XML boxes', async () => {
     const src = join(tmp, 'voc');
@@ -70,5 +106,6 @@ describe('riverwatch dataset import-voc', () => {
     expect(res.stderr).toMatch(/unknown subcommand "nope"/);
     expect(res.stderr).toMatch(/render .*\n/);
     expect(res.stderr).toMatch(/import-voc/);
+    expect(res.stderr).toMatch(/import-coco/);
   });
 });
