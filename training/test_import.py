@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""A user's real data in: COCO import (import_coco.py).
-Run: /usr/bin/python3 training/test_import.py"""
+"""A user's real data in: COCO import (import_coco.py) and mixing labelled sets into
+training by weight (riverkit/common.py). Run: /usr/bin/python3 training/test_import.py"""
+import argparse
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -15,6 +18,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import import_coco as I  # noqa: E402
+from riverkit import common as C  # noqa: E402
 from riverkit.importers import parse_class_map  # noqa: E402
 from riverkit.objects import CLASSES  # noqa: E402
 
@@ -159,6 +163,82 @@ class ClassMapTest(unittest.TestCase):
     def test_refuses_an_entry_without_equals(self):
         with self.assertRaisesRegex(SystemExit, "--map: 'bottle' is not theirs=ours"):
             parse_class_map("plastic bottle=bottle,bottle")
+
+
+class WeightedIndicesTest(unittest.TestCase):
+    def test_whole_weights_repeat_the_set_in_order(self):
+        # Exactly what --finetune-repeat always did: the set appended `repeat` times.
+        self.assertEqual(C.weighted_indices(3, 4).tolist(), [0, 1, 2] * 4)
+
+    def test_fractions_spread_evenly(self):
+        idx = C.weighted_indices(4, 2.5)
+        self.assertEqual(idx.tolist(), [0, 1, 2, 3, 0, 1, 2, 3, 0, 2])
+        self.assertEqual(C.weighted_indices(10, 0.3).tolist(), [0, 3, 6])
+        self.assertEqual(len(C.weighted_indices(3, 0.5)), 2)  # 1.5 rounds half up
+
+    def test_a_weight_too_small_for_the_set_keeps_nothing(self):
+        self.assertEqual(len(C.weighted_indices(3, 0.1)), 0)
+
+
+class MixArgumentTest(unittest.TestCase):
+    def parse(self, *argv):
+        ap = argparse.ArgumentParser()
+        C.mix_args(ap)
+        return ap.parse_args(argv).mix
+
+    def test_repeatable_dir_and_weight(self):
+        self.assertEqual(self.parse("--mix", "real:2", "--mix", "cams/a:b:0.5"), [("real", 2.0), ("cams/a:b", 0.5)])
+        self.assertEqual(self.parse(), [])
+
+    def test_refuses_a_bad_weight(self):
+        for bad in ("real", "real:0", "real:-1", "real:x", ":3", "real:inf", "real:nan"):
+            err = io.StringIO()
+            with self.subTest(bad=bad), contextlib.redirect_stderr(err), self.assertRaises(SystemExit):
+                self.parse("--mix", bad)
+            self.assertIn("expected DIR:WEIGHT with a WEIGHT above 0", err.getvalue())
+
+
+class AddTrainingSetsTest(unittest.TestCase):
+    SIZE = (32, 64)
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.set = os.path.join(self.tmp.name, "real")
+        for i, (c, x) in enumerate([(0, 0.25), (1, 0.5), (2, 0.75)]):
+            write_image(os.path.join(self.set, "images", f"f{i}.jpg"), 64, 32)
+            os.makedirs(os.path.join(self.set, "labels"), exist_ok=True)
+            with open(os.path.join(self.set, "labels", f"f{i}.txt"), "w") as f:
+                f.write(f"{c} {x} 0.5 0.25 0.5\n")
+        self.base = np.zeros((2, 3, *self.SIZE), np.uint8), [np.zeros((0, 5), np.float32)] * 2
+        self.log = []
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def add(self, weight, flag="--mix"):
+        return C.add_training_sets(*self.base, [(self.set, weight)], self.SIZE, CLASSES, self.log.append, flag)
+
+    def test_each_image_weight_times_with_its_labels(self):
+        imgs, labels = self.add(1.5)
+        self.assertEqual(len(imgs), 2 + 5)  # 4.5 rounded half up
+        self.assertEqual([int(l[0, 0]) for l in labels[2:]], [0, 1, 2, 0, 1])
+        self.assertTrue((imgs[2:] == 90).all())
+        self.assertEqual(self.log, [f"mix set {self.set}: 3 images, 3 boxes, x1.5 (5 train images)"])
+
+    def test_finetune_repeat_appends_whole_copies(self):
+        imgs, labels = C.add_finetune_sets(*self.base, [self.set], 4, self.SIZE, CLASSES, self.log.append)
+        self.assertEqual([int(l[0, 0]) for l in labels[2:]], [0, 1, 2] * 4)
+        self.assertRegex(self.log[0], r"finetune set .*real: 3 images, 3 boxes, x4 ")
+
+    def test_refuses_sets_it_cannot_use(self):
+        with self.assertRaisesRegex(SystemExit, r"--mix .*: weight 0.1 keeps none of its 3 images"):
+            self.add(0.1)
+        with open(os.path.join(self.set, "data.yaml"), "w") as f:
+            yaml.safe_dump({"names": ["debris"]}, f)
+        with self.assertRaisesRegex(SystemExit, r"--mix .*: data.yaml classes \['debris'\] differ from the model's"):
+            self.add(2)
+        with self.assertRaisesRegex(SystemExit, r"--mix .*nowhere: no images/ folder"):
+            C.add_training_sets(*self.base, [(os.path.join(self.tmp.name, "nowhere"), 1)], self.SIZE, CLASSES, print, "--mix")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
   /usr/bin/python3 training/train_ssd.py --quick    # a few minutes, same I/O layout
 
 Same data and conventions as train_yolov5.py (letterbox to 640x384 at scale 1, pad 114, RGB 0..1).
+--mix DIR:WEIGHT (repeatable) adds a YOLO dataset, e.g. your labelled camera frames, to the
+training images, each image WEIGHT times as often as a rendered one.
 Writes models/debris-ssd/{1/model.onnx,config.json,train_log.txt,eval.json}.
 """
 import json
@@ -23,12 +25,19 @@ NAME = "debris-ssd"
 SIZE = C.DETECT_INPUT  # (h, w)
 
 
+def ssd_args(ap):
+    ap.add_argument("--pos-iou", type=float, default=0.5, help="anchor/box IoU from which an anchor is a positive")
+    C.mix_args(ap)
+
+
 def main():
-    a = C.train_args(NAME, 6410, 16, 3e-3, 300, extra=lambda ap: ap.add_argument(
-        "--pos-iou", type=float, default=0.5, help="anchor/box IoU from which an anchor is a positive"))
+    a = C.train_args(NAME, 6410, 16, 3e-3, 300, extra=ssd_args)
     log, train_dir, eval_dir = C.start_run(NAME, a)
     imgs, labels, _ = C.load_detection_set(train_dir, SIZE, limit=a.train_count)
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
+    if a.mix:
+        imgs, labels = C.add_training_sets(imgs, labels, a.mix, SIZE, CLASSES, log, "--mix")
+        log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     model = SSDLite(len(CLASSES))
     if a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu")["model"])
@@ -62,6 +71,8 @@ def main():
           "precision": metrics["precision"], "recall": metrics["recall"],
           "perClass": {k: {"ap50": v["ap50"], "ap50_95": v["ap50_95"]} for k, v in metrics["perClass"].items()},
           "trainIterations": steps, "trainSeconds": round(train_s)}
+    if a.mix:
+        ev["mix"] = [{"set": d, "weight": w} for d, w in a.mix]
     write_config(NAME, "detect", "ssd", SIZE, "letterbox", dims, evaluation=ev,
                  thresholds={"score": 0.3, "iou": 0.45},
                  extra={"background": 0, "boxFormat": "x1y1x2y2-normalized",

@@ -11,6 +11,8 @@ or fine-tune the shipped one on frames your operators labelled.
 the rendered train split (--finetune-repeat times, default 4) and starts from the
 shipped weights unless --init says otherwise. --version N writes <out>/N/model.onnx,
 a new version beside the ones already there (the inference server serves the newest).
+--mix DIR:WEIGHT (repeatable, as in train_ssd.py) adds a YOLO dataset with its own weight,
+each image WEIGHT times as often as a rendered one, without changing the starting weights.
 
 Renders data/training-cache/{train,eval} if missing (RIVERWATCH_DATA overrides the
 cache dir), trains on the train split only, evaluates on the held-out eval
@@ -41,6 +43,7 @@ def finetune_args(ap):
                     help="a YOLO dataset (images/, labels/) to add to training, e.g. riverwatch dataset export's; repeatable")
     ap.add_argument("--finetune-repeat", type=int, default=4, help="times each --finetune image is repeated in the train set")
     ap.add_argument("--version", type=int, default=1, help="write <out>/<version>/model.onnx")
+    C.mix_args(ap)
 
 
 def main():
@@ -53,6 +56,7 @@ def main():
     imgs, labels, _ = C.load_detection_set(train_dir, SIZE, limit=a.train_count)
     if a.finetune:
         imgs, labels = C.add_finetune_sets(imgs, labels, a.finetune, a.finetune_repeat, SIZE, CLASSES, log)
+    imgs, labels = C.add_training_sets(imgs, labels, a.mix, SIZE, CLASSES, log, "--mix")
     log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     wh = np.concatenate([l[:, 3:5] - l[:, 1:3] for l in labels if len(l)])
     init = torch.load(a.init, map_location="cpu") if a.init else None
@@ -91,6 +95,8 @@ def main():
     if a.finetune:
         ev["finetune"] = {"from": os.path.relpath(a.init, C.REPO) if a.init.startswith(C.REPO) else a.init,
                           "sets": a.finetune, "repeat": a.finetune_repeat, "version": a.version}
+    if a.mix:
+        ev["mix"] = [{"set": d, "weight": w} for d, w in a.mix]
     out = os.path.abspath(a.out)
     write_config(os.path.basename(out), "detect", "yolov5", SIZE, "letterbox", dims, evaluation=ev,
                  thresholds={"score": 0.25, "iou": 0.45},

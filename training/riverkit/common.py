@@ -115,22 +115,60 @@ def load_detection_set(root, size=DETECT_INPUT, limit=None):
 
 
 def add_finetune_sets(imgs, labels, dirs, repeat, size, classes, log):
+    """--finetune: each set's images `repeat` times, so that a few hundred
+    operator-labelled frames weigh against thousands of rendered ones."""
+    return add_training_sets(imgs, labels, [(d, repeat) for d in dirs], size, classes, log)
+
+
+def add_training_sets(imgs, labels, sets, size, classes, log, flag="--finetune"):
     """Appends YOLO datasets (images/, labels/, optional data.yaml; what `riverwatch
-    dataset export` writes) to a training set, each image `repeat` times so that a few
-    hundred operator-labelled frames weigh against thousands of rendered ones."""
-    for d in dirs:
+    dataset export` and the importers write) to a training set; `sets` is [(dir, weight)],
+    each image counted `weight` times (see weighted_indices)."""
+    for d, weight in sets:
         if not os.path.isdir(os.path.join(d, "images")):
-            raise SystemExit(f"--finetune {d}: no images/ folder (expected a YOLO dataset, e.g. from riverwatch dataset export)")
+            raise SystemExit(f"{flag} {d}: no images/ folder (expected a YOLO dataset, e.g. from riverwatch dataset export)")
         names = dataset_class_names(d)
         if names is not None and list(names) != list(classes):
-            raise SystemExit(f"--finetune {d}: data.yaml classes {names} differ from the model's {list(classes)}")
+            raise SystemExit(f"{flag} {d}: data.yaml classes {names} differ from the model's {list(classes)}")
         x, y, n = load_detection_set(d, size)
         if not len(n):
-            raise SystemExit(f"--finetune {d}: images/ is empty")
-        log(f"finetune set {d}: {len(n)} images, {sum(len(l) for l in y)} boxes, x{repeat}")
-        imgs = np.concatenate([imgs] + [x] * repeat)
-        labels = labels + y * repeat
+            raise SystemExit(f"{flag} {d}: images/ is empty")
+        idx = weighted_indices(len(n), weight)
+        if not len(idx):
+            raise SystemExit(f"{flag} {d}: weight {weight:g} keeps none of its {len(n)} images")
+        log(f"{flag[2:]} set {d}: {len(n)} images, {sum(len(l) for l in y)} boxes, x{weight:g} ({len(idx)} train images)")
+        imgs = np.concatenate([imgs, x[idx]])
+        labels = labels + [y[i] for i in idx]
     return imgs, labels
+
+
+def weighted_indices(n, weight):
+    """Indices into a set of n images in which each appears `weight` times on average:
+    int(weight) whole passes in file order, then fraction * n (rounded) images spread
+    evenly over the set (2.5: every image twice, every other one a third time)."""
+    whole = int(weight)
+    extra = int((weight - whole) * n + 0.5)  # half up, not Python's half to even
+    spread = np.arange(extra) * n // extra if extra else np.zeros(0, int)
+    return np.concatenate([np.tile(np.arange(n), whole), spread]).astype(int)
+
+
+def mix_set(spec):
+    """argparse type of --mix: 'DIR:WEIGHT' -> (DIR, WEIGHT)."""
+    d, _, w = spec.rpartition(":")
+    try:
+        weight = float(w)
+    except ValueError:
+        weight = float("nan")
+    if not d or not 0 < weight < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected DIR:WEIGHT with a WEIGHT above 0 (e.g. ./review-set:4), got '{spec}'")
+    return d, weight
+
+
+def mix_args(ap):
+    """--mix, shared by the detector training scripts."""
+    ap.add_argument("--mix", action="append", type=mix_set, default=[], metavar="DIR:WEIGHT",
+                    help="add a YOLO dataset (e.g. your labelled camera frames) to the training images, each of its "
+                         "images WEIGHT times as often as a rendered one (fractions spread evenly); repeatable")
 
 
 def dataset_class_names(root):
