@@ -6,7 +6,8 @@
 
 Prints one JSON object:
   {"mAP50", "mAP50_95", "precision", "recall", "images", "labels", "detections",
-   "perClass": {name: {"ap50", "ap50_95", "precision", "recall", "labels"}}}
+   "perClass": {name: {"ap50", "ap50_95", "precision", "recall", "labels"}},
+   "recallBySize": {"small" | "medium" | "large": {"minPx", "maxPx", "recall", "labels"}}}
 
 Predictions file:
   {"images": [{"id": "000001", "width": W, "height": H,
@@ -48,10 +49,12 @@ iscrowd = 0 everywhere, areaRng = all, maxDets = 100:
     not change these matches). Per class: TP / detections and TP / nGT;
     overall: summed over classes (micro average). No detections -> precision 0.
 
- 7. recallBySize (not part of the TypeScript agreement): the recall of step 6,
-    split by each ground truth's longer side in image pixels (< 16, 16-32,
-    32-64, >= 64); a ground truth counts as found when a detection kept at
-    score >= --score matched it at t = 0.50.
+ 7. recallBySize: the recall of step 6, split by each ground truth's longer
+    side in image pixels: small (< 16), medium (16 to < 32), large (>= 32);
+    a bucket holds minPx <= side < maxPx (maxPx null: no upper bound). A
+    ground truth counts as found when a detection kept at score >= --score
+    matched it at t = 0.50 (step 3 run over those detections only). recall is
+    null for a bucket without labels.
 
 Segmentation (--pred-masks DIR holding <id>.png, > 127 = water) against
 DIR/masks/<id>.png at the ground-truth resolution: "iou" = total intersection
@@ -130,7 +133,13 @@ def match_image(dets, gts):
     return tp
 
 
-SIZE_BUCKETS = ((0, 16, "<16px"), (16, 32, "16-32px"), (32, 64, "32-64px"), (64, float("inf"), ">=64px"))
+# (name, minPx, maxPx) of a box's longer side in image pixels; under 16 px is what a shrunk frame loses.
+SIZE_BUCKETS = (("small", 0, 16), ("medium", 16, 32), ("large", 32, None))
+
+
+def size_bucket(box):
+    side = max(box[2] - box[0], box[3] - box[1])
+    return next(n for n, _, hi in SIZE_BUCKETS if hi is None or side < hi)  # buckets are in order
 
 
 def found_ground_truths(dets, gts, t=0.5):
@@ -138,6 +147,12 @@ def found_ground_truths(dets, gts, t=0.5):
     if len(dets) == 0 or len(gts) == 0:
         return np.zeros(len(gts), bool)
     return greedy_match(iou_matrix(dets[:, 1:5], gts), t)[1]
+
+
+def recall_by_size(by_size):
+    """{name: [found, labels]} -> the recallBySize object (step 7)."""
+    return {name: {"minPx": lo, "maxPx": hi, "recall": _r(by_size[name][0] / by_size[name][1]) if by_size[name][1] else None,
+                   "labels": by_size[name][1]} for name, lo, hi in SIZE_BUCKETS}
 
 
 def average_precision(tp_sorted, n_gt):
@@ -160,7 +175,7 @@ def evaluate(gt, preds, names, agnostic=False, score_thr=0.25):
     ncls = 1 if agnostic else len(names)
     per = {c: dict(scores=[], tp=[], n_gt=0, n_det_thr=0, tp_thr=0) for c in range(ncls)}
     n_det_total = n_lab = 0
-    by_size = {name: [0, 0] for _, _, name in SIZE_BUCKETS}  # [found, labels]
+    by_size = {name: [0, 0] for name, _, _ in SIZE_BUCKETS}  # [found, labels]
     for img_id in sorted(gt):
         W, H, labels = gt[img_id]
         dets = preds.get(img_id, [])
@@ -178,10 +193,9 @@ def evaluate(gt, preds, names, agnostic=False, score_thr=0.25):
             per[c]["tp_thr"] += int(tp[0][keep].sum())
             found = found_ground_truths(d[keep], g)
             for gi, box in enumerate(g):
-                side = max(box[2] - box[0], box[3] - box[1])
-                name = next(n for lo, hi, n in SIZE_BUCKETS if lo <= side < hi)
-                by_size[name][0] += int(found[gi])
-                by_size[name][1] += 1
+                bucket = by_size[size_bucket(box)]
+                bucket[0] += int(found[gi])
+                bucket[1] += 1
             n_det_total += len(d)
             n_lab += len(g)
     out_names = ["object"] if agnostic else list(names)
@@ -213,7 +227,7 @@ def evaluate(gt, preds, names, agnostic=False, score_thr=0.25):
         "images": len(gt), "labels": n_lab, "detections": n_det_total,
         "scoreThreshold": score_thr, "agnostic": agnostic,
         "perClass": per_class,
-        "recallBySize": {k: {"recall": _r(f / n) if n else None, "labels": n} for k, (f, n) in by_size.items()},
+        "recallBySize": recall_by_size(by_size),
     }
 
 

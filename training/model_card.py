@@ -135,7 +135,7 @@ def main(name):
             lines.append(f"| {c} | {v['ap50']:.3f} | {v['ap50_95']:.3f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['labels']} |")
         if "recallBySize" in ev:
             lines += ["", "Recall at score >= 0.25 by object size (longer side in the 640x360 frame):", "",
-                      "| size | " + " | ".join(ev["recallBySize"]) + " |", "|---|" + "---|" * len(ev["recallBySize"]),
+                      "| size | " + " | ".join(map(size_heading, ev["recallBySize"].items())) + " |", "|---|" + "---|" * len(ev["recallBySize"]),
                       "| recall | " + " | ".join("-" if v["recall"] is None else f"{v['recall']:.3f}" for v in ev["recallBySize"].values()) + " |",
                       "| labels | " + " | ".join(str(v["labels"]) for v in ev["recallBySize"].values()) + " |"]
     else:
@@ -152,6 +152,15 @@ def main(name):
               "fine-tuned on labelled frames from the cameras: " + FINETUNE.get(name, FINETUNE_LATER), ""]
     with open(os.path.join(d, "MODEL_CARD.md"), "w") as f:
         f.write("\n".join(lines))
+
+
+def size_heading(item):
+    """'small (<16px)' for evaluate.py's recallBySize entries; older eval.json files keyed them by range."""
+    name, v = item
+    if "minPx" not in v:
+        return name
+    lo, hi = v["minPx"], v["maxPx"]
+    return f"{name} ({f'<{hi}' if not lo else f'>={lo}' if hi is None else f'{lo}-{hi}'}px)"
 
 
 FINETUNE = {

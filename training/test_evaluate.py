@@ -43,14 +43,19 @@ class EvaluateTest(unittest.TestCase):
 
 
     def test_recall_by_size(self):
-        # A 10 px object found, a 40 px one missed (IoU too low), a 100 px one found at a score below 0.25.
-        gt = {"a": (640, 360, [(0, 0, 0, 10, 10), (0, 100, 100, 140, 140), (0, 300, 100, 400, 200)])}
-        preds = {"a": [(0, 0.9, 0, 0, 10, 10), (0, 0.8, 130, 130, 170, 170), (0, 0.1, 300, 100, 400, 200)]}
+        # A 10 px object found, a 40 px one missed (IoU too low), a 100 px one found at a score
+        # below 0.25, a 16x4 px one (longer side decides: medium) found.
+        gt = {"a": (640, 360, [(0, 0, 0, 10, 10), (0, 100, 100, 140, 140), (0, 300, 100, 400, 200), (0, 500, 10, 516, 14)])}
+        preds = {"a": [(0, 0.9, 0, 0, 10, 10), (0, 0.8, 130, 130, 170, 170), (0, 0.1, 300, 100, 400, 200),
+                       (0, 0.5, 500, 10, 516, 14)]}
         r = E.evaluate(gt, preds, ["x"], False, 0.25)["recallBySize"]
-        self.assertEqual(r["<16px"], {"recall": 1.0, "labels": 1})
-        self.assertEqual(r["32-64px"], {"recall": 0.0, "labels": 1})
-        self.assertEqual(r[">=64px"], {"recall": 0.0, "labels": 1})
-        self.assertEqual(r["16-32px"], {"recall": None, "labels": 0})
+        self.assertEqual(r, {"small": {"minPx": 0, "maxPx": 16, "recall": 1.0, "labels": 1},
+                             "medium": {"minPx": 16, "maxPx": 32, "recall": 1.0, "labels": 1},
+                             "large": {"minPx": 32, "maxPx": None, "recall": 0.0, "labels": 2}})
+
+    def test_recall_by_size_without_labels_is_null(self):
+        r = E.evaluate({"a": (640, 360, [(0, 0, 0, 10, 10)])}, {}, ["x"], False)["recallBySize"]
+        self.assertEqual((r["small"]["recall"], r["medium"]["recall"], r["medium"]["labels"]), (0.0, None, 0))
 
 
 if __name__ == "__main__":

@@ -76,6 +76,14 @@ function expectAgreement(ts: DetectionEvaluation, py: Record<string, unknown>) {
       else expect(Math.abs(a - b!), `${name}.${k}`).toBeLessThanOrEqual(TOLERANCE);
     }
   }
+  const pySize = py.recallBySize as Record<string, { minPx: number; maxPx: number | null; recall: number | null; labels: number }>;
+  expect(Object.keys(ts.recallBySize)).toEqual(Object.keys(pySize));
+  for (const [name, b] of Object.entries(ts.recallBySize)) {
+    const p = pySize[name]!;
+    expect([b.minPx, b.maxPx, b.labels], name).toEqual([p.minPx, p.maxPx, p.labels]);
+    if (b.recall === null || p.recall === null) expect(b.recall, `${name}.recall`).toBe(p.recall);
+    else expect(Math.abs(b.recall - p.recall), `${name}.recall`).toBeLessThanOrEqual(TOLERANCE);
+  }
 }
 
 describe('TypeScript and Python evaluations agree', () => {
@@ -91,6 +99,9 @@ describe('TypeScript and Python evaluations agree', () => {
     // The case must be non-trivial for agreement to mean something.
     expect(ts.mAP50).toBeGreaterThan(0.3);
     expect(ts.mAP50).toBeLessThan(0.99);
+    // ...and so must recall by size: every bucket has labels and some misses.
+    for (const b of Object.values(ts.recallBySize)) expect(b.recall).toBeLessThan(1);
+    expect(Math.min(...Object.values(ts.recallBySize).map((b) => b.labels))).toBeGreaterThan(0);
     expectAgreement(ts, py);
   });
 

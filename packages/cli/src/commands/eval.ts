@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@riverwatch/common';
-import { evaluateModel, maskToPng, openModel, readYoloDataset, toPredictionsFile, type ImportFormat, type ModelEvaluation } from '@riverwatch/vision';
+import { evaluateModel, maskToPng, openModel, readYoloDataset, toPredictionsFile, type DetectionEvaluation, type ImportFormat, type ModelEvaluation } from '@riverwatch/vision';
 import type { CliCommand } from '../main.ts';
 import { parseList, parsePositive, parseThreshold, withVisionErrors } from '../vision-errors.ts';
 
@@ -10,7 +10,8 @@ const usage = `usage: riverwatch eval --model DIR|FILE.onnx --data DIR [options]
 
 Runs the model over a YOLO dataset (images/, labels/, masks/, data.yaml) with
 the worker's pre- and post-processing. Detectors: COCO-style precision, recall,
-mAP@0.5 and mAP@0.5:0.95 (101-point interpolation) per class and overall.
+mAP@0.5 and mAP@0.5:0.95 (101-point interpolation) per class and overall, and
+recall by object size (longer side under 16 px, 16-32 px, 32 px and over).
 Segmenters: IoU of the water masks.
 
   --agnostic              any detected class may match any labelled object
@@ -98,8 +99,18 @@ export function formatEvaluation(r: ModelEvaluation, version: string, data: stri
     for (const [name, c] of Object.entries(m.perClass)) {
       lines.push(`  ${name.padEnd(14)} ${String(c.labels).padStart(6)} ${pct(c.precision)} ${pct(c.recall)} ${pct(c.ap50)} ${pct(c.ap50_95)}`);
     }
+    lines.push('', ...formatRecallBySize(m));
     if (r.unmatchedClasses.length) lines.push('', `  model classes not in the dataset (ignored): ${r.unmatchedClasses.join(', ')}`);
   }
   lines.push('', `  latency per image (batch 1, pre + infer + post): mean ${r.latency.meanMs} ms, p50 ${r.latency.p50Ms} ms, p95 ${r.latency.p95Ms} ms`);
   return lines.join('\n');
+}
+
+/** Where small debris is lost: recall per size bucket (longer side of the labelled box), with its label count. */
+function formatRecallBySize(m: DetectionEvaluation): string[] {
+  const range = (b: { minPx: number; maxPx: number | null }) => (b.maxPx === null ? `>=${b.minPx}px` : b.minPx ? `${b.minPx}-${b.maxPx}px` : `<${b.maxPx}px`);
+  return [
+    `  ${'size'.padEnd(14)} ${'labels'.padStart(6)} ${'R'.padStart(6)}   (longer side of the labelled box)`,
+    ...Object.entries(m.recallBySize).map(([name, b]) => `  ${`${name} ${range(b)}`.padEnd(14)} ${String(b.labels).padStart(6)} ${pct(b.recall)}`),
+  ];
 }

@@ -21,26 +21,39 @@ export interface ScoredBox {
  * On equal IoU the later ground truth wins, as in pycocotools.
  */
 export function matchImage(dets: readonly ScoredBox[], gts: readonly (readonly number[])[]): Uint8Array[] {
-  const tp = IOU_THRESHOLDS.map(() => new Uint8Array(dets.length));
-  if (dets.length === 0 || gts.length === 0) return tp;
-  const ious = dets.map((d) => gts.map((g) => iou(d.box, g)));
-  IOU_THRESHOLDS.forEach((t, ti) => {
-    const taken = new Uint8Array(gts.length);
-    for (let di = 0; di < dets.length; di++) {
-      let best = Math.min(t, 1 - 1e-10);
-      let bi = -1;
-      for (let gi = 0; gi < gts.length; gi++) {
-        if (taken[gi] || ious[di]![gi]! < best) continue;
-        best = ious[di]![gi]!;
-        bi = gi;
-      }
-      if (bi >= 0) {
-        taken[bi] = 1;
-        tp[ti]![di] = 1;
-      }
+  if (dets.length === 0 || gts.length === 0) return IOU_THRESHOLDS.map(() => new Uint8Array(dets.length));
+  const ious = iouMatrix(dets, gts);
+  return IOU_THRESHOLDS.map((t) => greedyMatch(ious, t, gts.length).tp);
+}
+
+/** Which ground truths the same matching at IoU 0.5 gives a detection (`dets` sorted by score). */
+export function foundGroundTruths(dets: readonly ScoredBox[], gts: readonly (readonly number[])[]): Uint8Array {
+  if (dets.length === 0 || gts.length === 0) return new Uint8Array(gts.length);
+  return greedyMatch(iouMatrix(dets, gts), IOU_THRESHOLDS[0]!, gts.length).taken;
+}
+
+function iouMatrix(dets: readonly ScoredBox[], gts: readonly (readonly number[])[]): number[][] {
+  return dets.map((d) => gts.map((g) => iou(d.box, g)));
+}
+
+/** One threshold of the matching: TP flag per detection, taken flag per ground truth. */
+function greedyMatch(ious: readonly (readonly number[])[], t: number, nGt: number): { tp: Uint8Array; taken: Uint8Array } {
+  const tp = new Uint8Array(ious.length);
+  const taken = new Uint8Array(nGt);
+  for (let di = 0; di < ious.length; di++) {
+    let best = Math.min(t, 1 - 1e-10);
+    let bi = -1;
+    for (let gi = 0; gi < nGt; gi++) {
+      if (taken[gi] || ious[di]![gi]! < best) continue;
+      best = ious[di]![gi]!;
+      bi = gi;
     }
-  });
-  return tp;
+    if (bi >= 0) {
+      taken[bi] = 1;
+      tp[di] = 1;
+    }
+  }
+  return { tp, taken };
 }
 
 /** 101-point interpolated AP from TP flags in descending-score order; null without ground truth. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecision, IOU_THRESHOLDS, matchImage, RECALL_POINTS } from './coco-matching.ts';
-import { evaluateDetections, type GroundTruthImage } from './detection-eval.ts';
+import { averagePrecision, foundGroundTruths, IOU_THRESHOLDS, matchImage, RECALL_POINTS } from './coco-matching.ts';
+import { evaluateDetections, sizeBucketIndex, type GroundTruthImage } from './detection-eval.ts';
 import type { ImagePredictions } from './predictions.ts';
 
 type Det = ImagePredictions['detections'][number];
@@ -35,6 +35,40 @@ describe('matchImage', () => {
     // leaving the earlier object for the second detection, which it fits exactly (a hit even at 0.95).
     const tp = matchImage([{ score: 1, box: [0, 0, 10, 10] }, { score: 0.5, box: [0, 0, 10, 12] }], [[0, 0, 10, 12], [0, -2, 10, 10]]);
     expect(tp[9]![1]).toBe(1);
+  });
+
+  it('tells which ground truths were found, each by one detection at most', () => {
+    const found = foundGroundTruths([{ score: 1, box: [0, 0, 10, 10] }, { score: 0.9, box: [0, 0, 10, 10] }], [[0, 0, 10, 10], [50, 50, 60, 60], [1, 0, 11, 10]]);
+    expect([...found]).toEqual([1, 0, 1]); // the duplicate takes the next-best object, IoU 0.82
+  });
+});
+
+describe('recall by object size', () => {
+  it('buckets by the longer side: under 16 px, 16 to under 32, 32 and over', () => {
+    expect([[0, 0, 15.9, 40 / 3], [5, 5, 21, 6], [0, 0, 8, 31.99], [0, 0, 32, 1], [0, 0, 300, 200]].map(sizeBucketIndex)).toEqual([0, 1, 1, 2, 2]);
+  });
+
+  it('counts an object found only when a detection at or above the score threshold matches it at IoU 0.5', () => {
+    const r = evaluateDetections(
+      // Small 10 px found; small 12 px found only below the threshold; medium 16x4 found; large 40 px missed (IoU 0.24).
+      [gt('a', [0, 0, 0, 10, 10], [0, 100, 100, 112, 112], [1, 500, 10, 516, 14]), gt('b', [1, 100, 100, 140, 140])],
+      preds({ a: [det(0, 0.9, [0, 0, 10, 10]), det(0, 0.2, [100, 100, 112, 112]), det(1, 0.5, [500, 10, 516, 14])], b: [det(1, 0.8, [115, 115, 155, 155])] }),
+      names,
+      { scoreThreshold: 0.25 },
+    );
+    expect(r.recallBySize).toEqual({
+      small: { minPx: 0, maxPx: 16, recall: 0.5, labels: 2 },
+      medium: { minPx: 16, maxPx: 32, recall: 1, labels: 1 },
+      large: { minPx: 32, maxPx: null, recall: 0, labels: 1 },
+    });
+  });
+
+  it('reports null recall for a size without labels, and pools classes (agnostic or not)', () => {
+    const g = [gt('a', [0, 0, 0, 10, 10], [1, 20, 20, 30, 30])];
+    const p = preds({ a: [det(1, 0.9, [0, 0, 10, 10])] });
+    expect(evaluateDetections(g, p, names).recallBySize.small).toEqual({ minPx: 0, maxPx: 16, recall: 0, labels: 2 });
+    expect(evaluateDetections(g, p, names, { agnostic: true }).recallBySize.small.recall).toBe(0.5);
+    expect(evaluateDetections(g, p, names).recallBySize.medium).toEqual({ minPx: 16, maxPx: 32, recall: null, labels: 0 });
   });
 });
 

@@ -1,6 +1,6 @@
 import type { LabelledObject } from './yolo-dataset.ts';
 import type { ImagePredictions } from './predictions.ts';
-import { averagePrecision, IOU_THRESHOLDS, matchImage, MAX_DETECTIONS } from './coco-matching.ts';
+import { averagePrecision, foundGroundTruths, IOU_THRESHOLDS, matchImage, MAX_DETECTIONS } from './coco-matching.ts';
 
 export interface ClassEvaluation {
   /** null when the class has no ground truth (left out of the means). */
@@ -10,6 +10,28 @@ export interface ClassEvaluation {
   recall: number | null;
   labels: number;
 }
+
+/**
+ * Recall of the labelled objects of one size, where size is the longer side of the
+ * labelled box in image pixels and the bucket holds minPx <= size < maxPx.
+ */
+export interface SizeBucketRecall {
+  minPx: number;
+  /** null: no upper bound. */
+  maxPx: number | null;
+  /** At IoU 0.5 and the score threshold, like `recall`; null without labels of this size. */
+  recall: number | null;
+  labels: number;
+}
+
+/** Under 16 px is what a frame shrunk to the detector's input loses first. */
+export const SIZE_BUCKETS = [
+  { name: 'small', minPx: 0, maxPx: 16 },
+  { name: 'medium', minPx: 16, maxPx: 32 },
+  { name: 'large', minPx: 32, maxPx: null },
+] as const;
+
+export type SizeBucketName = (typeof SIZE_BUCKETS)[number]['name'];
 
 /** The same object (and keys) as training/evaluate.py prints. */
 export interface DetectionEvaluation {
@@ -23,6 +45,7 @@ export interface DetectionEvaluation {
   scoreThreshold: number;
   agnostic: boolean;
   perClass: Record<string, ClassEvaluation>;
+  recallBySize: Record<SizeBucketName, SizeBucketRecall>;
 }
 
 export interface EvaluateOptions {
@@ -56,6 +79,7 @@ export function evaluateDetections(groundTruth: readonly GroundTruthImage[], pre
   const scoreThreshold = opts.scoreThreshold ?? 0.25;
   const ncls = agnostic ? 1 : names.length;
   const per: ClassAccumulator[] = Array.from({ length: ncls }, () => ({ scores: [], tp: IOU_THRESHOLDS.map(() => []), nGt: 0, nDetAtThreshold: 0, tpAtThreshold: 0 }));
+  const bySize = SIZE_BUCKETS.map(() => ({ found: 0, labels: 0 }));
   let nDet = 0;
   let nLab = 0;
   const images = [...groundTruth].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -79,6 +103,13 @@ export function evaluateDetections(groundTruth: readonly GroundTruthImage[], pre
           acc.nDetAtThreshold++;
           acc.tpAtThreshold += tp[0]![di]!;
         }
+      });
+      // kept is sorted by score, so the detections at the threshold are a prefix of it.
+      const found = foundGroundTruths(kept.filter((d) => d.score >= scoreThreshold), gts);
+      gts.forEach((g, gi) => {
+        const bucket = bySize[sizeBucketIndex(g)]!;
+        bucket.found += found[gi]!;
+        bucket.labels++;
       });
       acc.nGt += gts.length;
       nDet += kept.length;
@@ -123,7 +154,22 @@ export function evaluateDetections(groundTruth: readonly GroundTruthImage[], pre
     scoreThreshold,
     agnostic,
     perClass,
+    recallBySize: recallBySize(bySize),
   };
+}
+
+/** Index into SIZE_BUCKETS of a labelled box (x1, y1, x2, y2) by its longer side (the buckets are in order). */
+export function sizeBucketIndex(box: readonly number[]): number {
+  const side = Math.max(box[2]! - box[0]!, box[3]! - box[1]!);
+  return SIZE_BUCKETS.findIndex((b) => b.maxPx === null || side < b.maxPx);
+}
+
+function recallBySize(counts: readonly { found: number; labels: number }[]): Record<SizeBucketName, SizeBucketRecall> {
+  const entries = SIZE_BUCKETS.map(({ name, minPx, maxPx }, i) => {
+    const { found, labels } = counts[i]!;
+    return [name, { minPx, maxPx, recall: labels ? round(found / labels) : null, labels }] as const;
+  });
+  return Object.fromEntries(entries) as Record<SizeBucketName, SizeBucketRecall>;
 }
 
 function mean(xs: readonly number[]): number {
