@@ -14,8 +14,8 @@ export function fieldLine(contents: Node | null | undefined, lines: LineCounter,
       if (!pair) break;
       line = at(pair.key as Node) ?? line;
       node = pair.value;
-    } else if (isSeq(node) && typeof token === 'number' && node.items[token]) {
-      node = node.items[token];
+    } else if (isSeq(node) && /^\d+$/.test(String(token)) && node.items[Number(token)]) {
+      node = node.items[Number(token)];
       line = at(node as Node) ?? line;
     } else {
       break;
