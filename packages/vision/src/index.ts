@@ -32,6 +32,8 @@ export * from './model-import/inspect-onnx.ts';
 export * from './model-import/build-config.ts';
 export * from './model-import/import-model.ts';
 export * from './evaluation/run-evaluation.ts';
+export * from './evaluation/water-placement.ts';
+export * from './evaluation/dataset-water.ts';
 export * from './runtime/open-model.ts';
 export * from './threads/vision-ops.ts';
 export * from './threads/vision-threads.ts';

@@ -84,19 +84,9 @@ export function evaluateDetections(groundTruth: readonly GroundTruthImage[], pre
   let nLab = 0;
   const images = [...groundTruth].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const img of images) {
-    const dets = predictions.get(img.id) ?? [];
-    for (let c = 0; c < ncls; c++) {
-      const gts = img.objects.filter((o) => (agnostic ? 0 : o.classId) === c).map((o) => o.box);
-      const mine = dets.filter((d) => (agnostic ? 0 : d.classId) === c);
-      // Array.prototype.sort is stable: ties keep file order, as Python's sorted.
-      const kept = mine
-        .map((d, i) => ({ d, i }))
-        .sort((a, b) => b.d.score - a.d.score || a.i - b.i)
-        .slice(0, MAX_DETECTIONS)
-        .map(({ d }) => d);
-      const tp = matchImage(kept, gts);
+    matchImageDetections(img.objects, predictions.get(img.id) ?? [], { classes: ncls, agnostic, scoreThreshold }).forEach(({ ranked, tp, labels, found }, c) => {
       const acc = per[c]!;
-      kept.forEach((d, di) => {
+      ranked.forEach((d, di) => {
         acc.scores.push(d.score);
         tp.forEach((row, ti) => acc.tp[ti]!.push(row[di]!));
         if (d.score >= scoreThreshold) {
@@ -104,17 +94,15 @@ export function evaluateDetections(groundTruth: readonly GroundTruthImage[], pre
           acc.tpAtThreshold += tp[0]![di]!;
         }
       });
-      // kept is sorted by score, so the detections at the threshold are a prefix of it.
-      const found = foundGroundTruths(kept.filter((d) => d.score >= scoreThreshold), gts);
-      gts.forEach((g, gi) => {
+      labels.forEach((g, gi) => {
         const bucket = bySize[sizeBucketIndex(g)]!;
         bucket.found += found[gi]!;
         bucket.labels++;
       });
-      acc.nGt += gts.length;
-      nDet += kept.length;
-      nLab += gts.length;
-    }
+      acc.nGt += labels.length;
+      nDet += ranked.length;
+      nLab += labels.length;
+    });
   }
 
   const outNames = agnostic ? ['object'] : names;
@@ -156,6 +144,43 @@ export function evaluateDetections(groundTruth: readonly GroundTruthImage[], pre
     perClass,
     recallBySize: recallBySize(bySize),
   };
+}
+
+/** One image's detections of one evaluated class, ranked and matched as precision, recall and mAP count them. */
+export interface ClassMatching {
+  /** By score, ties in input order, at most MAX_DETECTIONS. */
+  ranked: ImagePredictions['detections'];
+  /** tp[iouThresholdIndex][rank]: 1 where the detection matched a labelled object (index 0 is IoU 0.5). */
+  tp: Uint8Array[];
+  /** The labelled boxes of this class. */
+  labels: LabelledObject['box'][];
+  /** Per labelled box: 1 when a detection at or above the score threshold matched it at IoU 0.5. */
+  found: Uint8Array;
+}
+
+/**
+ * The matching behind evaluateDetections for one image, one entry per evaluated
+ * class (a single one when agnostic). Other reports that need to know which
+ * detections are false positives use this, so they count what precision counts.
+ */
+export function matchImageDetections(
+  objects: readonly LabelledObject[],
+  dets: ImagePredictions['detections'],
+  opts: { classes: number; agnostic: boolean; scoreThreshold: number },
+): ClassMatching[] {
+  return Array.from({ length: opts.classes }, (_, c) => {
+    const labels = objects.filter((o) => (opts.agnostic ? 0 : o.classId) === c).map((o) => o.box);
+    const mine = dets.filter((d) => (opts.agnostic ? 0 : d.classId) === c);
+    // Array.prototype.sort is stable: ties keep file order, as Python's sorted.
+    const ranked = mine
+      .map((d, i) => ({ d, i }))
+      .sort((a, b) => b.d.score - a.d.score || a.i - b.i)
+      .slice(0, MAX_DETECTIONS)
+      .map(({ d }) => d);
+    // ranked is sorted by score, so the detections at the threshold are a prefix of it.
+    const found = foundGroundTruths(ranked.filter((d) => d.score >= opts.scoreThreshold), labels);
+    return { ranked, tp: matchImage(ranked, labels), labels, found };
+  });
 }
 
 /** Index into SIZE_BUCKETS of a labelled box (x1, y1, x2, y2) by its longer side (the buckets are in order). */
