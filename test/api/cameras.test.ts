@@ -74,6 +74,16 @@ describe('cameras', () => {
     expect(stored.sourceUrl).toBe(source);
   });
 
+  it("stores a camera's tiling override for the worker and serves it; a patch replaces it", async () => {
+    const cam = await createCamera({ tiling: { enabled: true, tileWidth: 960, tileHeight: 576 } });
+    expect(cam.tiling).toEqual({ enabled: true, tileWidth: 960, tileHeight: 576 });
+    expect((JSON.parse((await h.t.redis.get(h.t.keys.camera(cam.id)))!) as CameraConfig).tiling).toEqual(cam.tiling);
+    const res = await h.app.inject({ method: 'PATCH', url: `/v1/cameras/${cam.id}`, headers: h.auth(), payload: { tiling: { enabled: false } } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect((res.json() as CameraConfig).tiling).toEqual({ enabled: false });
+    expect((await createCamera()).tiling).toBeUndefined();
+  });
+
   it('deletes: 204, then 404, and the id leaves the index', async () => {
     const cam = await createCamera();
     expect((await h.app.inject({ method: 'DELETE', url: `/v1/cameras/${cam.id}`, headers: h.auth() })).statusCode).toBe(204);
@@ -109,6 +119,9 @@ describe('cameras', () => {
       ['persistence n greater than m', { name: 'x', sourceUrl: source, rules: { persistence: { n: 5, m: 3 } } }],
       ['an unknown field', { name: 'x', sourceUrl: source, colour: 'blue' }],
       ['a model name with a path in it', { name: 'x', sourceUrl: source, detectorModel: '../../etc' }],
+      ['a tiling overlap above 0.5', { name: 'x', sourceUrl: source, tiling: { overlap: 0.9 } }],
+      ['a tile smaller than 32 px', { name: 'x', sourceUrl: source, tiling: { tileWidth: 8 } }],
+      ['an unknown tiling field', { name: 'x', sourceUrl: source, tiling: { tiles: 4 } }],
     ];
     it.each(cases)('POST with %s is a 400 and stores nothing', async (_why, payload) => {
       const before = await h.t.redis.scard(h.t.keys.cameraIndex());

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Queue, type Job, type QueueEvents } from 'bullmq';
 import sharp from 'sharp';
-import { DEFAULT_ALERT_RULES, QueueName, createRedis, frameJobOptions, newId, openQueueEvents, type Redis, type AlertRecord, type AlertRules, type CameraConfig, type FrameJob } from '@riverwatch/common';
+import { DEFAULT_ALERT_RULES, QueueName, createRedis, frameJobOptions, newId, openQueueEvents, type Redis, type AlertRecord, type AlertRules, type CameraConfig, type FrameJob, type FrameResult } from '@riverwatch/common';
 import type { TestContext } from './context.ts';
 import { repoRoot } from './cli.ts';
 
@@ -84,16 +84,17 @@ export class ClipFeeder {
   }
 
   /** Frame bytes into Redis and a frame job into the queue, as ingest does; does not wait. `bytes` null: a frame whose bytes are gone. */
-  async enqueue(cameraId: string, bytes: Buffer | null, seq: number, opts: { frameId?: string; attempts?: number } = {}): Promise<Job<FrameJob>> {
+  async enqueue(cameraId: string, bytes: Buffer | null, seq: number, opts: { frameId?: string; attempts?: number; width?: number; height?: number } = {}): Promise<Job<FrameJob>> {
     await this.events; // listening before the job exists
     const frameId = opts.frameId ?? newId('frm');
-    const job: FrameJob = { cameraId, frameId, capturedAt: this.capturedAt(seq), seq, width: 640, height: 360, source: 'camera' };
+    const job: FrameJob = { cameraId, frameId, capturedAt: this.capturedAt(seq), seq, width: opts.width ?? 640, height: opts.height ?? 360, source: 'camera' };
     if (bytes) await this.ctx.redis.set(this.ctx.keys.frame(frameId), bytes, 'EX', 600);
     return this.queue.add('frame', job, frameJobOptions(frameId, opts.attempts ?? 1));
   }
 
-  async finished(job: Job<FrameJob>, timeoutMs = 60_000): Promise<void> {
-    await job.waitUntilFinished(await this.events, timeoutMs);
+  /** Waits for the job; returns the worker's result (null: the frame was dropped). */
+  async finished(job: Job<FrameJob>, timeoutMs = 60_000): Promise<FrameResult | null> {
+    return (await job.waitUntilFinished(await this.events, timeoutMs)) as FrameResult | null;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { ConfigError, InvalidInputError } from '@riverwatch/common';
+import { ConfigError, InvalidInputError, type TilingOverride } from '@riverwatch/common';
 import { ModelFormatError } from '@riverwatch/vision';
 
 /**
@@ -32,3 +32,14 @@ export function parseThreshold(name: string, v: string | undefined): number | un
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`--${name} must be between 0 and 1, got "${v}"`);
   return n;
 }
+
+/** --tiling on|off|WxH: how a detector is run over a frame, instead of its config.json's tiling. */
+export function parseTiling(v: string | undefined): TilingOverride | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'on' || v === 'off') return { enabled: v === 'on' };
+  const m = /^(\d+)x(\d+)$/.exec(v);
+  if (!m) throw new ConfigError(`--tiling must be on, off or a tile size WxH (e.g. 640x384), got "${v}"`);
+  return { enabled: true, tileWidth: Number(m[1]), tileHeight: Number(m[2]) };
+}
+
+export const TILING_USAGE = `  --tiling on|off|WxH     run the detector over tiles of WxH frame pixels, or not (default: the model's config.json)`;

@@ -3,6 +3,8 @@
  * The worker, ingest and API all read and write these shapes.
  */
 
+import type { TilingOverride } from './model-config.ts';
+
 /** [x, y] points in frame pixels. */
 export type Polygon = [number, number][];
 
@@ -48,6 +50,8 @@ export interface CameraConfig {
   /** Run water segmentation every N frames, or when the cached mask is older than this. */
   segmentEveryFrames: number;
   segmentMaxAgeSeconds: number;
+  /** Overrides the detector's tiling (config.json) for this camera. */
+  tiling?: TilingOverride;
   enabled: boolean;
   createdAt: number;
   updatedAt: number;

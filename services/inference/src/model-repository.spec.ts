@@ -13,6 +13,8 @@ describe('parseConfig', () => {
     ['a negative maxBatchSize', '{"maxBatchSize": -1}', /maxBatchSize must be an integer from 0/],
     ['a fractional instance count', '{"instances": 1.5}', /instances must be an integer/],
     ['a negative queue delay', '{"maxBatchSize": 2, "dynamicBatching": {"maxQueueDelayMs": -5}}', /dynamicBatching.maxQueueDelayMs/],
+    ['a tiling overlap of 0.8', '{"tiling": {"enabled": true, "overlap": 0.8, "fullFrame": true}}', /m\/config.json: tiling.overlap must be from 0 to 0.5/],
+    ['a tile of 10 px', '{"tiling": {"enabled": true, "overlap": 0.2, "fullFrame": true, "tileWidth": 10}}', /tiling.tileWidth/],
   ])('rejects %s, naming the field', (_what, text, message) => {
     expect(() => parseConfig('m', text)).toThrow(message);
   });

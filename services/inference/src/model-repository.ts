@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelConfig } from '@riverwatch/common';
+import { checkTiling, type ModelConfig } from '@riverwatch/common';
 
 /** What the server needs from config.json; the rest (classes, normalisation...) is the worker's. */
 export type ServedModelConfig = Pick<ModelConfig, 'name' | 'maxBatchSize' | 'dynamicBatching' | 'instances'> & Partial<ModelConfig>;
@@ -105,6 +105,14 @@ export function parseConfig(name: string, text: string): ServedModelConfig {
       maxQueueDelayMs: intIn(raw.dynamicBatching.maxQueueDelayMs ?? 0, 'dynamicBatching.maxQueueDelayMs', 0, 10_000),
       maxQueueSize: intIn(raw.dynamicBatching.maxQueueSize ?? 1024, 'dynamicBatching.maxQueueSize', 1, 1_000_000),
     };
+  }
+  if (raw.tiling !== undefined) {
+    // Tiling is the clients' business, but a model that cannot be tiled should not load as if it could.
+    try {
+      checkTiling(raw.tiling);
+    } catch (err) {
+      throw new Error(`${name}/config.json: ${(err as Error).message}`);
+    }
   }
   return { ...raw, name, maxBatchSize, instances, dynamicBatching };
 }

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '@riverwatch/common';
 import { decodeFrame, drawAnnotatedSnapshot, openModel, waterShare, type ImportFormat } from '@riverwatch/vision';
 import type { CliCommand } from '../main.ts';
-import { parseList, parsePositive, parseThreshold, withVisionErrors } from '../vision-errors.ts';
+import { parseList, parsePositive, parseThreshold, parseTiling, TILING_USAGE, withVisionErrors } from '../vision-errors.ts';
 
 const usage = `usage: riverwatch detect --model DIR|FILE.onnx [options] IMAGE...
 
@@ -18,6 +18,7 @@ class name, score and box (x1, y1, x2, y2 in image pixels) per detection.
   --score S               score threshold (default: the model's)
   --iou X                 NMS IoU threshold (default: the model's)
   --agnostic              class-agnostic NMS
+${TILING_USAGE}
   --threads N             onnxruntime threads (default: all cores)
   --annotate DIR          also write DIR/<image>.jpg with boxes (or the water mask) drawn
   --json                  print one JSON object`;
@@ -38,6 +39,7 @@ export const command: CliCommand = {
         score: { type: 'string' },
         iou: { type: 'string' },
         agnostic: { type: 'boolean', default: false },
+        tiling: { type: 'string' },
         threads: { type: 'string' },
         json: { type: 'boolean', default: false },
         annotate: { type: 'string' },
@@ -45,7 +47,7 @@ export const command: CliCommand = {
     });
     if (!values.model) throw new ConfigError(`--model is required\n\n${usage}`);
     if (positionals.length === 0) throw new ConfigError(`no images given\n\n${usage}`);
-    const opts = { scoreThreshold: parseThreshold('score', values.score), iouThreshold: parseThreshold('iou', values.iou), agnostic: values.agnostic };
+    const opts = { scoreThreshold: parseThreshold('score', values.score), iouThreshold: parseThreshold('iou', values.iou), agnostic: values.agnostic, tiling: parseTiling(values.tiling) };
     return withVisionErrors(async () => {
       const { model, version } = await openModel(values.model!, {
         format: values.format as ImportFormat | undefined,

@@ -22,7 +22,7 @@ import {
   type YoloDataset,
 } from '@riverwatch/vision';
 import type { CliCommand } from '../main.ts';
-import { parseList, parsePositive, parseThreshold, withVisionErrors } from '../vision-errors.ts';
+import { parseList, parsePositive, parseThreshold, parseTiling, TILING_USAGE, withVisionErrors } from '../vision-errors.ts';
 
 const usage = `usage: riverwatch eval --model DIR|FILE.onnx --data DIR [options]
 
@@ -46,6 +46,7 @@ Segmenters: IoU of the water masks.
                           (default: water-seg next to --model, e.g. models/water-seg,
                           when it exists; none: report false positives as unknown)
   --min-water-overlap S   share of a box on water for it to count (default ${DEFAULT_ALERT_RULES.minWaterOverlap}, the cameras' default)
+${TILING_USAGE}
   --limit N               only the first N images
   --threads N             onnxruntime threads (default: all cores)
   --format F --classes L --size N   for a bare ONNX file`;
@@ -72,6 +73,7 @@ export const command: CliCommand = {
         format: { type: 'string' },
         classes: { type: 'string' },
         size: { type: 'string' },
+        tiling: { type: 'string' },
       },
     });
     if (!values.model || !values.data) throw new ConfigError(`--model and --data are required\n\n${usage}`);
@@ -100,6 +102,7 @@ export const command: CliCommand = {
           result = await evaluateModel(model, dataset, {
             agnostic: values.agnostic,
             scoreThreshold,
+            tiling: parseTiling(values.tiling),
             onMask: masksDir ? async (id, mask) => writeFile(join(masksDir, `${id}.png`), await maskToPng(mask)) : undefined,
             onProgress: values.json || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\r${done}/${total}`),
           });

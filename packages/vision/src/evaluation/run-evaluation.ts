@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { InvalidInputError, type Detection } from '@riverwatch/common';
-import { decodeDetections } from '../decode/decode-detections.ts';
+import { InvalidInputError, type Detection, type TilingConfig, type TilingOverride } from '@riverwatch/common';
 import { maskFromPng } from '../mask/mask-png.ts';
-import { preprocess } from '../preprocess/preprocess.ts';
+import { resolveTiling } from '../tiling/tile-plan.ts';
+import { decodeTileDetections, inferTiles } from '../tiling/tiled-detect.ts';
+import { preprocessTiles } from '../tiling/tiled-preprocess.ts';
 import type { WaterMask } from '../mask/water-mask.ts';
 import type { OnnxModel } from '../runtime/onnx-model.ts';
 import { evaluateDetections, type DetectionEvaluation } from './detection-eval.ts';
@@ -20,7 +21,16 @@ export interface LatencySummary {
 }
 
 export type ModelEvaluation =
-  | { task: 'detect'; model: string; metrics: DetectionEvaluation; latency: LatencySummary; predictions: ImagePredictions[]; unmatchedClasses: string[] }
+  | {
+      task: 'detect';
+      model: string;
+      metrics: DetectionEvaluation;
+      latency: LatencySummary;
+      predictions: ImagePredictions[];
+      unmatchedClasses: string[];
+      /** How the detector ran over each image (null: whole frames). */
+      tiling: Required<TilingConfig> | null;
+    }
   | { task: 'segment'; model: string; metrics: SegmentationEvaluation; latency: LatencySummary };
 
 export interface RunEvaluationOptions {
@@ -32,6 +42,8 @@ export interface RunEvaluationOptions {
   /** Untimed runs before measuring, so session warm-up does not count (default 1). */
   warmup?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Overrides the model's tiling (the default is how config.json says the model runs). */
+  tiling?: TilingOverride;
   /** Segmenters: called with each predicted mask (e.g. to save it for training/evaluate.py --pred-masks). */
   onMask?: (imageId: string, mask: WaterMask) => Promise<void>;
 }
@@ -86,6 +98,8 @@ export async function evaluateModel(model: OnnxModel, dataset: YoloDataset, opts
   }
 
   const { map, unmatched } = classMap(config.classes, dataset.names, opts.agnostic ?? false);
+  // Tiled exactly as the worker runs the model (its config.json), unless opts.tiling overrides it.
+  const tiling = resolveTiling(config, opts.tiling);
   const predictions: ImagePredictions[] = [];
   let done = 0;
   for (const img of dataset.images) {
@@ -93,11 +107,11 @@ export async function evaluateModel(model: OnnxModel, dataset: YoloDataset, opts
     // Latency is what the pipeline pays: decoding at the model's own threshold. mAP needs
     // the low-threshold decode of the same outputs, which is timed apart from it.
     const t0 = performance.now();
-    const input = await preprocess(bytes, config);
-    const outputs = await model.infer(input.tensor, input.shape);
-    decodeDetections(outputs, config, [input.transform]);
+    const batch = await preprocessTiles(bytes, config, tiling);
+    const requests = await inferTiles(batch, config.maxBatchSize, (t, shape) => model.infer(t, shape));
+    decodeTileDetections(requests, config, batch.plan);
     latencies.push(performance.now() - t0);
-    const [dets] = decodeDetections(outputs, config, [input.transform], { scoreThreshold: opts.mapScoreThreshold ?? 0.001 });
+    const dets = decodeTileDetections(requests, config, batch.plan, { scoreThreshold: opts.mapScoreThreshold ?? 0.001 });
     const kept = (dets as Detection[]).flatMap((d) => (map[d.classId] === undefined ? [] : [{ classId: map[d.classId]!, score: d.score, box: d.box }]));
     predictions.push({ id: img.id, width: img.width, height: img.height, detections: kept });
     opts.onProgress?.(++done, total);
@@ -108,5 +122,5 @@ export async function evaluateModel(model: OnnxModel, dataset: YoloDataset, opts
     dataset.names,
     { agnostic: opts.agnostic, scoreThreshold: opts.scoreThreshold ?? config.thresholds.score },
   );
-  return { task: 'detect', model: config.name, metrics, latency: summariseLatency(latencies), predictions, unmatchedClasses: unmatched };
+  return { task: 'detect', model: config.name, metrics, latency: summariseLatency(latencies), predictions, unmatchedClasses: unmatched, tiling };
 }

@@ -1,4 +1,4 @@
-import type { Detection, ModelConfig } from '@riverwatch/common';
+import type { Detection, ModelConfig, TilingOverride } from '@riverwatch/common';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { decodeDetections } from '../decode/decode-detections.ts';
 import type { DecodeOptions } from '../decode/decode-options.ts';
@@ -6,7 +6,14 @@ import { decodeSegmentation, segmentationThreshold } from '../mask/segmentation.
 import type { WaterMask } from '../mask/water-mask.ts';
 import { preprocessBatch } from '../preprocess/preprocess.ts';
 import type { InferTensor } from '../tensor/infer-tensor.ts';
+import { resolveTiling } from '../tiling/tile-plan.ts';
+import { detectFrame } from '../tiling/tiled-detect.ts';
 import { datatypeToOrtType, ortTypeToDatatype } from './ort-types.ts';
+
+export interface DetectOptions extends DecodeOptions {
+  /** Overrides the model's tiling (config.json), as a camera's setting does in the worker. */
+  tiling?: TilingOverride;
+}
 
 export interface OnnxModelOptions {
   /** onnxruntime intra-op threads (0 = its default, all cores). */
@@ -47,13 +54,19 @@ export class OnnxModel {
     return this.session.outputNames.map((name) => toInferTensor(name, results[name] as Tensor));
   }
 
-  /** Detections per frame, in frame pixels. */
-  async detect(frames: Uint8Array[], opts: DecodeOptions = {}): Promise<Detection[][]> {
+  /** Detections per frame, in frame pixels; tiled as the model's config (or opts.tiling) says. */
+  async detect(frames: Uint8Array[], opts: DetectOptions = {}): Promise<Detection[][]> {
+    const { tiling: override, ...decode } = opts;
+    const tiling = resolveTiling(this.config, override);
     const out: Detection[][] = [];
+    if (tiling) {
+      for (const f of frames) out.push((await detectFrame(f, this.config, tiling, (t, shape) => this.infer(t, shape), decode)).detections);
+      return out;
+    }
     for (const chunk of this.chunks(frames)) {
       const batch = await preprocessBatch(chunk, this.config);
       const outputs = await this.infer(batch.tensor, batch.shape);
-      out.push(...decodeDetections(outputs, this.config, batch.transforms, opts));
+      out.push(...decodeDetections(outputs, this.config, batch.transforms, decode));
     }
     return out;
   }

@@ -67,6 +67,15 @@ export class VisionThreads {
     return this.call('decodeWaterMask', args) as Promise<ReturnType<VisionOps['decodeWaterMask']>>;
   }
 
+  async preprocessTiles(...args: Parameters<VisionOps['preprocessTiles']>): ReturnType<VisionOps['preprocessTiles']> {
+    const r = (await this.call('preprocessTiles', args)) as Awaited<ReturnType<VisionOps['preprocessTiles']>>;
+    return { ...r, tensor: asBuffer(r.tensor) };
+  }
+
+  decodeTileDetections(...args: Parameters<VisionOps['decodeTileDetections']>): Promise<ReturnType<VisionOps['decodeTileDetections']>> {
+    return this.call('decodeTileDetections', args) as Promise<ReturnType<VisionOps['decodeTileDetections']>>;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));

@@ -30,6 +30,7 @@ export function newCamera(input: CameraCreate, config: RiverwatchConfig, now = D
     segmentEveryFrames: input.segmentEveryFrames ?? defaults.segmentEveryFrames,
     segmentMaxAgeSeconds: input.segmentMaxAgeSeconds ?? defaults.segmentMaxAgeSeconds,
     enabled: input.enabled ?? defaults.enabled,
+    ...(input.tiling ? { tiling: input.tiling } : {}),
     createdAt: now,
     updatedAt: now,
   };

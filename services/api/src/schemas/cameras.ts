@@ -23,6 +23,18 @@ export const AlertRulesSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Overrides of the detector's tiling (its config.json); each field optional. */
+const TilingOverrideSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    tileWidth: Type.Optional(Type.Integer({ minimum: 32, maximum: 8192 })),
+    tileHeight: Type.Optional(Type.Integer({ minimum: 32, maximum: 8192 })),
+    overlap: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5 })),
+    fullFrame: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, description: "overrides the detector's tiling for this camera (tiles in frame pixels, overlap as a share of a tile)" },
+);
+
 const cameraFields = {
   name: Type.String({ minLength: 1, maxLength: 100 }),
   sourceUrl: Type.String({ minLength: 1, maxLength: 2048, description: 'rtsp(s)://, rtmp://, http(s):// or file:// URL; credentials in it are never returned' }),
@@ -35,6 +47,7 @@ const cameraFields = {
   segmentEveryFrames: Type.Integer({ minimum: 1, maximum: 100_000 }),
   segmentMaxAgeSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
   enabled: Type.Boolean(),
+  tiling: TilingOverrideSchema,
 };
 
 export const CameraCreateBody = Type.Object(
@@ -50,6 +63,7 @@ export const CameraCreateBody = Type.Object(
     segmentEveryFrames: Type.Optional(cameraFields.segmentEveryFrames),
     segmentMaxAgeSeconds: Type.Optional(cameraFields.segmentMaxAgeSeconds),
     enabled: Type.Optional(cameraFields.enabled),
+    tiling: Type.Optional(cameraFields.tiling),
   },
   { additionalProperties: false },
 );
@@ -62,6 +76,7 @@ export const CameraView = Type.Object({
   id: Type.String(),
   ...cameraFields,
   rules: AlertRulesSchema,
+  tiling: Type.Optional(cameraFields.tiling),
   createdAt: Type.Number(),
   updatedAt: Type.Number(),
 });

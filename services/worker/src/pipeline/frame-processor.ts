@@ -12,7 +12,7 @@ import {
   type RiverwatchConfig,
 } from '@riverwatch/common';
 import type { InferenceClient } from '@riverwatch/inference-client';
-import { drawAnnotatedSnapshot, maskToPng, type VisionThreads, type WaterMask } from '@riverwatch/vision';
+import { drawAnnotatedSnapshot, inferTiles, maskToPng, resolveTiling, type VisionThreads, type WaterMask } from '@riverwatch/vision';
 import { FRAME_ALERT_TYPES, evaluateRules, markClosed } from '../alerts/alert-rules.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import type { ReviewSampler } from '../labelling/review-sampler.ts';
@@ -65,20 +65,28 @@ export class FrameProcessor {
     const detector = await this.d.models.get(detectorName);
 
     const t0 = performance.now();
+    // The camera's tiling override was checked when it was saved; the model's when it loaded.
+    const tiling = resolveTiling(detector, camera.tiling);
     // Decoding is the first thing preprocess does: a corrupt frame fails here, once, without retries.
-    const input = await this.d.vision.preprocess(bytes, detector).catch((err: Error) => {
+    const input = await this.d.vision.preprocessTiles(bytes, detector, tiling).catch((err: Error) => {
       if (!(err instanceof InvalidInputError)) throw err;
       framesProcessed.inc({ outcome: 'corrupt' });
       throw new UnrecoverableError(`frame ${frame.frameId} is corrupt: ${err.message}`);
     });
     frameLatency.observe({ step: 'preprocess' }, (performance.now() - t0) / 1000);
     const t1 = performance.now();
-    const result = await this.d.inference.infer(detectorName, [{ name: detector.input.name, datatype: detector.input.dtype, shape: input.shape, data: input.tensor }], {
-      requestId: frame.frameId,
+    let detectorVersion = '';
+    // A frame's tiles go out together, in requests of at most maxBatchSize tiles.
+    const requests = await inferTiles(input, detector.maxBatchSize, async (tensor, shape, first) => {
+      const result = await this.d.inference.infer(detectorName, [{ name: detector.input.name, datatype: detector.input.dtype, shape, data: tensor }], {
+        requestId: first ? `${frame.frameId}-t${first}` : frame.frameId,
+      });
+      detectorVersion = result.modelVersion;
+      return result.outputs;
     });
     const inferenceMs = performance.now() - t1;
     frameLatency.observe({ step: 'inference' }, inferenceMs / 1000);
-    const detections = (await this.d.vision.decodeDetections(result.outputs, detector, [input.transform]))[0] ?? [];
+    const detections = await this.d.vision.decodeTileDetections(requests, detector, input.plan);
 
     const mask = await this.waterMask(camera, frame, bytes);
     const filtered = filterDebris(detections, mask.mask, camera, frame);
@@ -98,7 +106,7 @@ export class FrameProcessor {
       ignored: filtered.ignored,
       coverage: filtered.coverage,
       waterShare: filtered.waterShare,
-      models: { detector: detectorName, detectorVersion: result.modelVersion, ...mask.model },
+      models: { detector: detectorName, detectorVersion, ...mask.model },
       latencyMs: { total: 0, inference: Math.round(inferenceMs * 10) / 10 },
     };
 
@@ -267,6 +275,10 @@ export class FrameProcessor {
       latencyMs: result.latencyMs.inference,
     };
     await this.d.cameras.appendSummary(frame.cameraId, summary, mem.lastCapturedAt);
+    if (!late) {
+      const live = { frameId: frame.frameId, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, detections: result.detections, jpeg: bytes };
+      await this.d.cameras.saveLiveFrame(frame.cameraId, live);
+    }
   }
 }
 
