@@ -2,7 +2,8 @@
 // First step of `npm run demo` and `npm test` on a fresh machine: make sure the
 // Debian packages and npm dependencies are there. Plain Node, no dependencies.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 const purpose = process.argv[2] === 'test' ? 'test' : 'demo';
 
@@ -69,4 +70,19 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major < 20) {
   console.error(`riverwatch needs Node ${engines.node}; this is ${process.version}`);
   process.exit(1);
+}
+
+// The dashboard's built files (packages/dashboard/dist, not committed): built when missing or
+// older than any of its sources, so a fresh clone and an edited dashboard both get served.
+function newestMtime(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+const dashboard = 'packages/dashboard';
+const builtPage = join(dashboard, 'dist', 'index.html');
+const dashboardSources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => join(dashboard, p));
+if (!existsSync(builtPage) || statSync(builtPage).mtimeMs < Math.max(statSync(lock).mtimeMs, ...dashboardSources.map(newestMtime))) {
+  console.error('[bootstrap] building the dashboard (vite build)');
+  execFileSync('npm', ['run', '-s', 'build', '-w', '@riverwatch/dashboard'], { stdio: 'inherit' });
 }

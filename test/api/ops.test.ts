@@ -54,15 +54,25 @@ describe('GET /v1/models', () => {
 });
 
 describe('dashboard', () => {
-  it('serves the page, its script and its stylesheet without a key; the page loads only same-origin files', async () => {
+  it('serves the built page and its hashed assets without a key; everything is same-origin and the key never goes in a URL', async () => {
     const page = await h.app.inject({ url: '/' });
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('src="/dashboard.js"');
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['cache-control']).toBe('no-cache');
     expect(page.body).not.toMatch(/<script>(?!<\/script>)/);
-    const js = await h.app.inject({ url: '/dashboard.js' });
+    expect(page.body).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const [script] = [...page.body.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]!);
+    const [style] = [...page.body.matchAll(/<link rel="stylesheet"[^>]*href="([^"]+)"/g)].map((m) => m[1]!);
+    expect(script).toMatch(/^\/assets\/[\w-]+\.js$/);
+    const js = await h.app.inject({ url: script! });
     expect(js.headers['content-type']).toMatch(/^text\/javascript/);
-    expect(js.body).toContain("new EventSource(`/v1/events?access_token=");
-    expect((await h.app.inject({ url: '/dashboard.css' })).headers['content-type']).toMatch(/^text\/css/);
+    expect(js.headers['cache-control']).toContain('immutable');
+    expect(js.body).toContain('/v1/events');
+    // Live events are read with fetch and an Authorization header, not EventSource and ?access_token=.
+    expect(js.body).not.toContain('access_token');
+    expect(js.body).not.toContain('EventSource(');
+    expect((await h.app.inject({ url: style! })).headers['content-type']).toMatch(/^text\/css/);
+    expect((await h.app.inject({ url: '/assets/nope.js' })).statusCode).toBe(404);
   });
 });
 

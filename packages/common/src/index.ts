@@ -6,6 +6,7 @@ export * from './ids.ts';
 export * from './events.ts';
 export * from './gc-tuning.ts';
 export * from './keys.ts';
+export * from './live-frame.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './model-config.ts';

@@ -39,6 +39,10 @@ export class RedisKeys {
   waterMask(cameraId: string): string {
     return `${this.prefix}:cam:{${cameraId}}:mask`;
   }
+  /** The camera's newest committed frame (JPEG) and its detections, for the dashboard's live view. */
+  liveFrame(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:live`;
+  }
   tracker(cameraId: string): string {
     return `${this.prefix}:cam:{${cameraId}}:tracker`;
   }

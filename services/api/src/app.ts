@@ -15,6 +15,7 @@ import detectRoutes from './routes/detect/index.ts';
 import eventRoutes from './routes/events/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import modelRoutes from './routes/models/index.ts';
+import sessionRoutes from './routes/session/index.ts';
 import webhookRoutes from './routes/webhooks/index.ts';
 
 /** JSON bodies (camera configs, webhook subscriptions) are small; uploads have their own limit. */
@@ -64,6 +65,7 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions = {}): Promise<Ap
       await v1.register(detectRoutes);
       await v1.register(modelRoutes);
       await v1.register(apiKeyRoutes);
+      await v1.register(sessionRoutes);
     },
     { prefix: '/v1' },
   );

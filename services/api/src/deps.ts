@@ -20,6 +20,7 @@ import { DependencyProbe } from './repositories/dependency-probe.ts';
 import { DetectFrameRepository } from './repositories/detect-frame-repository.ts';
 import { EventStreamRepository } from './repositories/event-stream-repository.ts';
 import { HistoryRepository } from './repositories/history-repository.ts';
+import { LiveFrameRepository } from './repositories/live-frame-repository.ts';
 import { ModelCatalog } from './repositories/model-catalog.ts';
 import { RateLimitRepository } from './repositories/rate-limit-repository.ts';
 import { SnapshotRepository } from './repositories/snapshot-repository.ts';
@@ -35,6 +36,7 @@ export interface ApiDeps {
   cameras: CameraRepository;
   alerts: AlertRepository;
   history: HistoryRepository;
+  liveFrames: LiveFrameRepository;
   events: EventStreamRepository;
   apiKeys: ApiKeyRepository;
   rateLimits: RateLimitRepository;
@@ -86,6 +88,7 @@ export async function createApiDeps({ config, logger, redisUrl, s3Endpoint }: Ap
     cameras: new CameraRepository(redis, keys),
     alerts: new AlertRepository(redis, keys),
     history: new HistoryRepository(redis, keys),
+    liveFrames: new LiveFrameRepository(redis, keys),
     events: new EventStreamRepository(redis, keys),
     apiKeys: new ApiKeyRepository(redis, keys),
     rateLimits: new RateLimitRepository(redis, keys),

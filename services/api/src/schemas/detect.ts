@@ -3,7 +3,7 @@ import { ModelName, NullableNumber, NullableString } from './common.ts';
 
 export const DetectQuery = Type.Object({ model: Type.Optional(ModelName) }, { additionalProperties: false });
 
-const DetectionView = Type.Object({
+export const DetectionView = Type.Object({
   classId: Type.Integer(),
   className: Type.String(),
   score: Type.Number(),

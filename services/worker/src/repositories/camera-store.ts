@@ -3,9 +3,11 @@ import {
   cameraDefaults,
   readCachedWaterMask,
   writeCachedWaterMask,
+  writeLiveFrame,
   type CachedWaterMask,
   type CameraConfig,
   type FrameSummary,
+  type LiveFrame,
   type Redis,
   type RedisKeys,
 } from '@riverwatch/common';
@@ -108,15 +110,20 @@ export class CameraStore {
     await tx.exec().then(throwOnMultiError);
   }
 
+  /** The frame the dashboard shows live: only the newest, so a late frame must not be passed here. */
+  saveLiveFrame(cameraId: string, frame: LiveFrame): Promise<void> {
+    return writeLiveFrame(this.redis, this.keys, cameraId, frame);
+  }
+
   /** True while the camera is configured (the API deletes the config first when a camera is deleted). */
   async exists(cameraId: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.camera(cameraId))) === 1;
   }
 
-  /** A deleted camera's live state: latest summary, history stream, tracker and rule memory, cached mask. */
+  /** A deleted camera's live state: latest summary and frame, history stream, tracker and rule memory, cached mask. */
   async forget(cameraId: string): Promise<void> {
     // One hash tag: one DEL, one slot, on a cluster too.
-    await this.redis.del(this.keys.cameraState(cameraId), this.keys.frameSummaries(cameraId), this.keys.tracker(cameraId), this.keys.waterMask(cameraId), this.keys.reviewThrottle(cameraId));
+    await this.redis.del(this.keys.cameraState(cameraId), this.keys.frameSummaries(cameraId), this.keys.liveFrame(cameraId), this.keys.tracker(cameraId), this.keys.waterMask(cameraId), this.keys.reviewThrottle(cameraId));
   }
 
   /** A short per-camera lock so one camera's frames update the tracker one at a time. */

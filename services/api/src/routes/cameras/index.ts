@@ -7,6 +7,7 @@ import { CameraCreateBody, CameraList, CameraPatchBody, CameraStatusView, Camera
 import { errorResponses, IdParams } from '../../schemas/common.ts';
 import { canSeeCamera } from '../../security/api-key.ts';
 import historyRoute from './history.ts';
+import liveFrameRoute from './live-frame.ts';
 import maskRoute from './mask.ts';
 
 const tags = ['cameras'];
@@ -74,6 +75,7 @@ const cameraRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   await app.register(historyRoute, { visibleCamera });
   await app.register(maskRoute, { visibleCamera });
+  await app.register(liveFrameRoute, { visibleCamera });
 };
 
 export default cameraRoutes;

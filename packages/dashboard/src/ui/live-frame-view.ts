@@ -1,0 +1,85 @@
+import { ApiError, type ApiClient } from '../api/api-client.ts';
+import type { LiveFrame, Zones } from '../api/types.ts';
+import { drawScene, type FrameScene } from './frame-canvas.ts';
+
+/**
+ * A camera's newest processed frame on a canvas, with its boxes (and optionally the water mask
+ * and zones). `refresh()` fetches the picture only when the worker has committed a new frame.
+ */
+export class LiveFrameView {
+  readonly canvas: HTMLCanvasElement;
+  readonly scene: FrameScene = {
+    image: null,
+    width: 640,
+    height: 360,
+    detections: [],
+    mask: null,
+    zones: { include: [], exclude: [] },
+    draft: null,
+    selected: null,
+    show: { boxes: true, mask: false, zones: false },
+  };
+  frame: LiveFrame | null = null;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly cameraId: string,
+    private readonly onFrame: (frame: LiveFrame | null) => void = () => {},
+  ) {
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'frame';
+    this.canvas.dataset.frameId = '';
+    this.redraw();
+  }
+
+  async refresh(): Promise<void> {
+    let frame: LiveFrame;
+    try {
+      frame = await this.api.json<LiveFrame>(`/v1/cameras/${this.cameraId}/frame`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        this.frame = null;
+        this.onFrame(null);
+        return;
+      }
+      throw err;
+    }
+    if (frame.frameId === this.frame?.frameId) return;
+    const image = await this.api.bitmap(frame.imageUrl);
+    this.scene.image?.close();
+    Object.assign(this.scene, { image, width: frame.width, height: frame.height, detections: frame.detections });
+    this.frame = frame;
+    this.redraw();
+    // Set after drawing: tests and screenshots wait for it.
+    this.canvas.dataset.frameId = frame.frameId;
+    this.onFrame(frame);
+  }
+
+  /** The current water mask (white = water); none before the first segmentation. */
+  async loadMask(): Promise<boolean> {
+    try {
+      const mask = await this.api.bitmap(`/v1/cameras/${this.cameraId}/mask.png`);
+      this.scene.mask?.close();
+      this.scene.mask = mask;
+      this.redraw();
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  setZones(zones: Zones): void {
+    this.scene.zones = zones;
+    this.redraw();
+  }
+
+  redraw(): void {
+    drawScene(this.canvas, this.scene);
+  }
+
+  dispose(): void {
+    this.scene.image?.close();
+    this.scene.mask?.close();
+  }
+}
