@@ -17,14 +17,20 @@ import time
 import cv2
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from riverkit.compose import render_sample  # noqa: E402
+from riverkit.compose import RENDER_STYLES  # noqa: E402
 from riverkit.dataset import write_data_yaml, yolo_line  # noqa: E402
 
-SPLIT_SEEDS = {"train": 1, "eval": 20251126}
+# The real-style splits ("train-real", "eval-real") render with riverkit/realism.py.
+SPLIT_SEEDS = {"train": 1, "eval": 20251126, "train-real": 2, "eval-real": 20261204}
+
+
+def split_style(split):
+    return "real" if split.endswith("-real") else "classic"
 
 
 def render_dataset(split, count, out, seed=None, width=640, height=360, start=0, quiet=False):
     seed = SPLIT_SEEDS[split] if seed is None else seed
+    render_sample = RENDER_STYLES[split_style(split)]
     for sub in ("images", "labels", "masks"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     t0 = time.time()
@@ -38,7 +44,7 @@ def render_dataset(split, count, out, seed=None, width=640, height=360, start=0,
             f.write("".join(yolo_line(b[0], b[1:5], width, height) + "\n" for b in s["boxes"]))
         if not quiet and (i + 1) % 100 == 0:
             print(f"{split}: {i + 1 - start}/{count} ({time.time() - t0:.0f}s)", flush=True)
-    write_data_yaml(out, extra={"split": split, "seed": seed, "count": count, "width": width, "height": height})
+    write_data_yaml(out, extra={"split": split, "style": split_style(split), "seed": seed, "count": count, "width": width, "height": height})
 
 
 def main():

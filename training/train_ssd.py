@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from riverkit import common as C  # noqa: E402
 from riverkit.export import export_onnx, write_config  # noqa: E402
 from riverkit.objects import CLASSES  # noqa: E402
+from riverkit.onnx_weights import load_folded_onnx  # noqa: E402
 from riverkit.ssd import SIZES, STRIDES, RATIOS, SSDExport, SSDLite, SSDLoss, postprocess  # noqa: E402
 
 NAME = "debris-ssd"
@@ -32,14 +33,17 @@ def ssd_args(ap):
 
 def main():
     a = C.train_args(NAME, 6410, 16, 3e-3, 300, extra=ssd_args)
-    log, train_dir, eval_dir = C.start_run(NAME, a)
-    imgs, labels, _ = C.load_detection_set(train_dir, SIZE, limit=a.train_count)
-    log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
+    log, _, eval_dir = C.start_run(NAME, a)
+    imgs, labels = C.load_train_sets(a, log, SIZE)
     if a.mix:
         imgs, labels = C.add_training_sets(imgs, labels, a.mix, SIZE, CLASSES, log, "--mix")
         log(f"train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
     model = SSDLite(len(CLASSES))
-    if a.init:
+    if a.init and a.init.endswith(".onnx"):
+        # The shipped SSD has no checkpoint beside it: its weights come back out of the ONNX.
+        load_folded_onnx(model, a.init, torch.zeros(1, 3, *SIZE))
+        log(f"initialised from {a.init} (BatchNorm folded at export, restarted as identity)")
+    elif a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu")["model"])
         log(f"initialised from {a.init}")
     log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
@@ -59,6 +63,7 @@ def main():
         return postprocess(b, s, SIZE, conf_thr=0.01, iou_thr=0.45, max_det=100)
 
     metrics, preds = C.evaluate_detector(infer, eval_dir, SIZE, CLASSES, log)
+    real = C.evaluate_real_style(infer, SIZE, CLASSES, log, a.eval_count)
     with open(os.path.splitext(a.checkpoint)[0] + "_eval_predictions.json", "w") as f:
         json.dump(preds, f)
     with open(os.path.join(a.out, "eval.json"), "w") as f:
@@ -70,7 +75,9 @@ def main():
           "mAP50": metrics["mAP50"], "mAP50_95": metrics["mAP50_95"],
           "precision": metrics["precision"], "recall": metrics["recall"],
           "perClass": {k: {"ap50": v["ap50"], "ap50_95": v["ap50_95"]} for k, v in metrics["perClass"].items()},
-          "trainIterations": steps, "trainSeconds": round(train_s)}
+          "trainIterations": steps, "trainSeconds": round(train_s),
+          "realStyle": {"dataset": f"rendered real-style eval split (training/render.py --split eval-real, seed 20261204), {real['images']} images, {real['labels']} boxes",
+                        "mAP50": real["mAP50"], "mAP50_95": real["mAP50_95"], "precision": real["precision"], "recall": real["recall"]}}
     if a.mix:
         ev["mix"] = [{"set": d, "weight": w} for d, w in a.mix]
     write_config(NAME, "detect", "ssd", SIZE, "letterbox", dims, evaluation=ev,

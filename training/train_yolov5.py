@@ -52,8 +52,8 @@ def main():
         raise SystemExit("--finetune makes a new model: give --out DIR (and --version N) instead of overwriting the shipped one")
     if a.finetune and not a.init:
         a.init = SHIPPED_WEIGHTS
-    log, train_dir, eval_dir = C.start_run(NAME, a)
-    imgs, labels, _ = C.load_detection_set(train_dir, SIZE, limit=a.train_count)
+    log, _, eval_dir = C.start_run(NAME, a)
+    imgs, labels = C.load_train_sets(a, log, SIZE)
     if a.finetune:
         imgs, labels = C.add_finetune_sets(imgs, labels, a.finetune, a.finetune_repeat, SIZE, CLASSES, log)
     imgs, labels = C.add_training_sets(imgs, labels, a.mix, SIZE, CLASSES, log, "--mix")
@@ -79,6 +79,7 @@ def main():
         return postprocess(m.decode(m.raw(x)), conf_thr=0.001, iou_thr=0.6, max_det=100)
 
     metrics, preds = C.evaluate_detector(infer, eval_dir, SIZE, CLASSES, log)
+    real = C.evaluate_real_style(infer, SIZE, CLASSES, log, a.eval_count)
     with open(os.path.splitext(a.checkpoint)[0] + "_eval_predictions.json", "w") as f:
         json.dump(preds, f)
     with open(os.path.join(a.out, "eval.json"), "w") as f:
@@ -91,7 +92,9 @@ def main():
           "mAP50": metrics["mAP50"], "mAP50_95": metrics["mAP50_95"],
           "precision": metrics["precision"], "recall": metrics["recall"],
           "perClass": {k: {"ap50": v["ap50"], "ap50_95": v["ap50_95"]} for k, v in metrics["perClass"].items()},
-          "trainIterations": step, "trainSeconds": round(train_s)}
+          "trainIterations": step, "trainSeconds": round(train_s),
+          "realStyle": {"dataset": f"rendered real-style eval split (training/render.py --split eval-real, seed 20261204), {real['images']} images, {real['labels']} boxes",
+                        "mAP50": real["mAP50"], "mAP50_95": real["mAP50_95"], "precision": real["precision"], "recall": real["recall"]}}
     if a.finetune:
         ev["finetune"] = {"from": os.path.relpath(a.init, C.REPO) if a.init.startswith(C.REPO) else a.init,
                           "sets": a.finetune, "repeat": a.finetune_repeat, "version": a.version}

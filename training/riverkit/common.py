@@ -30,7 +30,12 @@ def train_args(name, iters, batch, lr, quick_iters, description=None, extra=None
     ap.add_argument("--batch", type=int, default=batch)
     ap.add_argument("--lr", type=float, default=lr)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train-count", type=int, default=4000)
+    ap.add_argument("--train-count", type=int, default=4000, help="classic-style rendered training images")
+    ap.add_argument("--real-count", type=int, default=None,
+                    help="real-style rendered training images (riverkit/realism.py; default: --train-count); 0: classic only")
+    ap.add_argument("--hard", default=None, metavar="DIR",
+                    help="mined hard frames (training/mine_hard.py) added to training, --hard-repeat times")
+    ap.add_argument("--hard-repeat", type=int, default=2)
     ap.add_argument("--eval-count", type=int, default=300)
     ap.add_argument("--quick", action="store_true", help=f"short run for integration ({quick_iters} iterations)")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop early (cosine schedule is compressed)")
@@ -43,6 +48,8 @@ def train_args(name, iters, batch, lr, quick_iters, description=None, extra=None
     a = ap.parse_args()
     if a.quick:
         a.iters = quick_iters
+    if a.real_count is None:
+        a.real_count = a.train_count
     return a
 
 
@@ -54,6 +61,30 @@ def start_run(name, a):
     log = Logger(os.path.join(a.out, "train_log.txt"))
     log(f"{name}: iters={a.iters} batch={a.batch} lr={a.lr} seed={a.seed} threads={threads}")
     return log, ensure_dataset("train", a.train_count), ensure_dataset("eval", a.eval_count)
+
+
+def load_train_sets(a, log, size=DETECT_INPUT):
+    """The detectors' training set: the classic rendered split plus the real-style one
+    (small pale debris, rafts, leaves, glint, IR night, blocking). Returns (imgs, labels)."""
+    imgs, labels, _ = load_detection_set(ensure_dataset("train", a.train_count), size, limit=a.train_count)
+    log(f"classic train images {len(imgs)} boxes {sum(len(l) for l in labels)}")
+    if a.real_count:
+        x, y, _ = load_detection_set(ensure_dataset("train-real", a.real_count), size, limit=a.real_count)
+        log(f"real-style train images {len(x)} boxes {sum(len(l) for l in y)}")
+        imgs, labels = np.concatenate([imgs, x]), labels + y
+    if a.hard:
+        x, y, _ = load_detection_set(a.hard, size)
+        log(f"hard frames {len(x)} boxes {sum(len(l) for l in y)} x{a.hard_repeat}")
+        imgs, labels = np.concatenate([imgs] + [x] * a.hard_repeat), labels + y * a.hard_repeat
+    return imgs, labels
+
+
+def evaluate_real_style(infer, size, names, log, count=300):
+    """The held-out real-style eval split (render.py --split eval-real): reported beside
+    the classic figures, so the effect of the realism work is visible."""
+    m, _ = evaluate_detector(infer, ensure_dataset("eval-real", count), size, names)
+    log("eval real-style", {k: m[k] for k in ("mAP50", "mAP50_95", "precision", "recall")})
+    return m
 
 
 def seed_all(seed):

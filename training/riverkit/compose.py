@@ -168,3 +168,25 @@ def render_sample(seed, width=640, height=360):
     jpg = jpeg_roundtrip(rgb, rng.uniform(40, 95))
     return dict(jpeg=jpg, boxes=boxes, mask=scene.water_mask,
                 meta=dict(layout=scene.layout, light=scene.light[0]))
+
+
+def render_real_sample(seed, width=640, height=360):
+    """The "real" style (riverkit/realism.py): small, pale debris and dense rafts among
+    leaves, weed, glint and moored boats, through motion blur, IR night and H.264-like
+    blocking. Same return value as render_sample."""
+    from . import realism as R
+    rng = np.random.default_rng(seed)
+    scene = Scene(rng, width, height)
+    img = scene.render(t=float(rng.uniform(0, 100)))
+    draw_distractors(rng, img, scene, level=0.7)
+    R.draw_real_distractors(rng, img, scene)
+    roll = rng.random()
+    items = [] if roll < 0.12 else R.sample_items(rng, scene, dense=roll > 0.8)
+    boxes = R.draw_items(rng, img, scene, items)
+    draw_flying_birds(rng, img)
+    rgb, quality = R.camera_fx(rng, post_fx(rng, img, scene))
+    return dict(jpeg=jpeg_roundtrip(rgb, quality), boxes=boxes, mask=scene.water_mask,
+                meta=dict(layout=scene.layout, light=scene.light[0]))
+
+
+RENDER_STYLES = {"classic": render_sample, "real": render_real_sample}

@@ -62,6 +62,15 @@ def write_config(name, task, fmt, size, resize, outputs, classes=CLASSES, thresh
         cfg.update(extra)
     d = os.path.join(root or os.path.join(REPO, "models"), name)
     os.makedirs(d, exist_ok=True)
+    # How the model is run over a frame (tiling, and the batch its tiles go in) is a
+    # serving choice, not a training result: a retrained model keeps its config's.
+    old = os.path.join(d, "config.json")
+    if os.path.exists(old):
+        with open(old) as f:
+            served = json.load(f)
+        for k in ("tiling", "maxBatchSize"):
+            if k in served and not (extra and k in extra):
+                cfg[k] = served[k]
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
