@@ -1,32 +1,61 @@
-import { Queue } from 'bullmq';
-import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStack, type Stack } from '@riverwatch/cli';
-import { EventPublisher, QueueName, newId, writeCachedWaterMask, type AlertRecord } from '@riverwatch/common';
+import type { AlertRecord, CameraConfig } from '@riverwatch/common';
+import { repoRoot } from '../support/cli.ts';
+import { ClipFeeder, loadClip } from '../support/clip-feeder.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { addClipCamera } from '../support/http.ts';
+import { apiBase } from '../support/stack.ts';
 
 const ADMIN_KEY = 'rw_admin_dashboard_test_key_0123456789';
+/** Screenshots of each page, kept as test artefacts (gitignored). */
+const ARTIFACTS = `${repoRoot}test-artifacts/dashboard/`;
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
- * The operator dashboard in a real browser (Debian's Chromium), against the API
- * with real Redis and S3: log in with a key, see cameras and open alerts with
- * their snapshot, acknowledge one, and watch a live event arrive over SSE.
+ * The operator dashboard in a real browser (Debian's Chromium) against the whole pipeline
+ * (inference, worker, ingest, API on real Redis and S3): the demo camera streams the bundled
+ * clip, its debris opens an alert that reaches the open page live, an operator acknowledges it,
+ * draws a zone the worker then applies, and runs a detection; a viewer key gets no write controls.
  */
 describe('operator dashboard in Chromium', () => {
   let ctx: TestContext;
   let stack: Stack;
   let browser: Browser;
   let base: string;
+  let demoId: string;
+  /** Every URL the browser requested: the key must be in none of them. */
+  const requested: string[] = [];
+
+  async function api<T>(path: string, init: RequestInit = {}, key = ADMIN_KEY): Promise<T> {
+    const res = await fetch(base + path, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } });
+    if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async function signedIn(key: string, viewport = { width: 1280, height: 860 }): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    await page.goto(base + '/');
+    await page.fill('#key', key);
+    await page.click('#sign-in button[type=submit]');
+    await page.waitForSelector('#who');
+    return { context, page };
+  }
+
+  /** The canvas shows a frame once the page has drawn one (it sets data-frame-id after drawing). */
+  const frameShown = (page: Page, selector: string) => expect.poll(() => page.getAttribute(selector, 'data-frame-id'), { timeout: 90_000 }).toMatch(/^frm_/);
 
   beforeAll(async () => {
-    ctx = await createTestContext({ RIVERWATCH_ADMIN_KEY: ADMIN_KEY, HOST: '127.0.0.1' });
-    stack = await runStack({ services: ['api'], env: ctx.env });
-    base = `http://127.0.0.1:${stack.services[0]!.port}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    ctx = await createTestContext({ RIVERWATCH_ADMIN_KEY: ADMIN_KEY, HOST: '127.0.0.1', MODEL_REPOSITORY: `${repoRoot}models` });
+    stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
+    base = apiBase(stack);
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
@@ -35,59 +64,145 @@ describe('operator dashboard in Chromium', () => {
     await ctx?.cleanup();
   });
 
-  it('shows cameras and open alerts, acknowledges an alert and streams live events', async () => {
-    const res = await fetch(`${base}/v1/cameras`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Bridge North', sourceUrl: 'rtsp://user:secret@cam.example/river', fps: 2, maxWidth: 640 }),
-    });
-    expect(res.status).toBe(201);
-    const camera = (await res.json()) as { id: string };
-
-    // An open alert as the worker leaves it: record, index, open pointer, snapshot in S3.
-    await ctx.store.ensureBuckets();
-    const snapshotKey = `${camera.id}/alr/frame.jpg`;
-    await ctx.store.put('snapshots', snapshotKey, await sharp({ create: { width: 64, height: 36, channels: 3, background: '#336699' } }).jpeg().toBuffer(), 'image/jpeg');
-    const now = Date.now();
-    const alert: AlertRecord = {
-      id: newId('alr'), cameraId: camera.id, type: 'debris', status: 'open', openedAt: now, updatedAt: now, lastSeenAt: now, resolvedAt: null,
-      frames: 4, lastFrameId: 'frm_x', classes: { bottle: 2 }, maxCoverage: 0.012, trackIds: [1, 2], snapshotKey, frameKey: snapshotKey, acknowledgedBy: null, note: null,
-    };
-    await ctx.redis.set(ctx.keys.alert(alert.id), JSON.stringify(alert));
-    await ctx.redis.zadd(ctx.keys.alertIndex(), now, alert.id);
-    await ctx.redis.set(ctx.keys.openAlert(camera.id, 'debris'), alert.id);
-    // The camera's water mask as the worker caches it.
-    const mask = await sharp({ create: { width: 48, height: 27, channels: 3, background: '#ffffff' } }).greyscale().png().toBuffer();
-    await writeCachedWaterMask(ctx.redis, ctx.keys, camera.id, { png: mask, at: now, width: 48, height: 27, version: '1', uses: 1 });
-
-    const page = await browser.newPage();
-    await page.goto(base + '/');
-    await page.fill('#key', ADMIN_KEY);
-    await page.click('#login button');
-
-    await page.waitForSelector('#cameras tbody tr');
-    expect(await page.textContent('#cameras tbody')).toContain('Bridge North');
-    await page.waitForSelector('#alerts .alert');
-    expect(await page.textContent('#alerts')).toContain('debris — Bridge North');
-    expect(await page.textContent('#alerts')).toContain('bottle 2');
-    // The snapshot was fetched with the key and decoded by the browser. (Polled from here: the
-    // page's CSP forbids eval, which page.waitForFunction needs once its first check fails.)
-    await expect.poll(() => page.evaluate("document.querySelector('#alerts img')?.naturalWidth")).toBe(64);
-    // So was the camera's water mask.
-    await expect.poll(() => page.evaluate("document.querySelector('#cameras img.mask')?.naturalWidth")).toBe(48);
-
-    await page.click('#alerts button:text("ack")');
-    await expect.poll(async () => (JSON.parse((await ctx.redis.get(ctx.keys.alert(alert.id)))!) as AlertRecord).status).toBe('acknowledged');
-
-    // A live event published by another service appears without a reload.
+  it('an alert appears live when debris floats into the demo camera, and acknowledging it changes it in the API', { timeout: 240_000 }, async () => {
+    const { context, page } = await signedIn(ADMIN_KEY);
+    await page.goto(base + '/#/alerts');
+    await page.waitForSelector('#alert-filters');
     await page.waitForSelector('#live:has-text("live")');
-    const webhooks = new Queue(QueueName.webhooks, { connection: ctx.redis.duplicate(), prefix: ctx.keys.queuePrefix });
-    await new EventPublisher(ctx.redis, ctx.keys, webhooks).publish({ type: 'camera.offline', cameraId: camera.id, data: {} });
-    await page.waitForSelector(`#events:has-text("camera.offline ${camera.id}")`);
-    await webhooks.close();
+    expect(await page.locator('#alerts .alert').count()).toBe(0);
 
-    // Credentials in the camera's source URL never reach the page.
-    expect(await page.content()).not.toContain('secret');
-    await page.close();
+    // The camera `riverwatch demo` registers, added while the page is open: its alert can only arrive live.
+    demoId = await addClipCamera(base, ADMIN_KEY, 'Demo river', 2);
+    const card = page.locator('#alerts .alert[data-status=open]', { hasText: 'debris — Demo river' });
+    await card.waitFor({ timeout: 180_000 });
+    const alertId = (await card.getAttribute('data-alert-id'))!;
+    // Its snapshot, fetched with the key and decoded.
+    await expect.poll(() => card.locator('img.thumb').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}alerts.png` });
+
+    await card.locator('input.note').fill('seen from the bridge, crew informed');
+    await card.locator('button[data-action=ack]').click();
+    await expect.poll(async () => (await api<AlertRecord>(`/v1/alerts/${alertId}`)).status).toBe('acknowledged');
+    const acked = await api<AlertRecord>(`/v1/alerts/${alertId}`);
+    expect(acked).toMatchObject({ note: 'seen from the bridge, crew informed', acknowledgedBy: 'bootstrap admin' });
+    // The page shows the new state without a reload, and no longer offers to acknowledge it.
+    const ackedCard = page.locator(`#alerts .alert[data-alert-id="${alertId}"]`);
+    await expect.poll(() => ackedCard.getAttribute('data-status')).toBe('acknowledged');
+    expect(await ackedCard.locator('button[data-action=ack]').count()).toBe(0);
+
+    // The snapshot viewer: the annotated frame, full size.
+    await ackedCard.locator('.thumb-button').click();
+    await expect.poll(() => page.locator('dialog img.snapshot-full').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(640);
+    await page.screenshot({ path: `${ARTIFACTS}snapshot.png` });
+    await page.keyboard.press('Escape');
+    await context.close();
+  });
+
+  it('the wall shows the demo camera with its newest frame, its state and its open alert', { timeout: 120_000 }, async () => {
+    const { context, page } = await signedIn(ADMIN_KEY);
+    const tile = page.locator(`.tile[data-camera-id="${demoId}"]`);
+    await tile.waitFor();
+    expect(await tile.locator('.name').textContent()).toBe('Demo river');
+    await frameShown(page, `.tile[data-camera-id="${demoId}"] canvas.frame`);
+    await expect.poll(() => tile.locator('.badge').textContent(), { timeout: 30_000 }).toBe('online');
+    expect(await tile.locator('.tile-alerts').textContent()).toContain('debris');
+    expect(await page.locator('#add-camera').count()).toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS}wall.png` });
+
+    // On a phone: one column, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${ARTIFACTS}wall-phone.png`, fullPage: true });
+    await context.close();
+  });
+
+  it('a zone drawn with the mouse is saved through the API and the worker applies it to the next frame', { timeout: 180_000 }, async () => {
+    // A camera fed frame by frame (ingest's role played by the test, so each frame is known): disabled, so ingest leaves it alone.
+    const camera = await api<CameraConfig>('/v1/cameras', { method: 'POST', body: JSON.stringify({ name: 'Footbridge', sourceUrl: 'rtsp://cam.example/footbridge', fps: 2, maxWidth: 640, enabled: false }) });
+    const clip = loadClip('debris-appears');
+    const feeder = new ClipFeeder(ctx);
+    try {
+      const before = await feeder.finished(await feeder.enqueue(camera.id, clip.frame(30), 30));
+      expect(before!.detections.length).toBeGreaterThan(0);
+
+      const { context, page } = await signedIn(ADMIN_KEY);
+      await page.goto(`${base}/#/cameras/${camera.id}`);
+      await frameShown(page, '.live canvas.frame');
+      await page.check('#toggle-mask');
+      await page.waitForSelector('svg.history-chart');
+
+      // An exclude zone around the whole frame, corner by corner, closed by clicking the first corner again.
+      await page.click('#draw-exclude');
+      const box = (await page.locator('.live canvas.frame').boundingBox())!;
+      const corners: [number, number][] = [[0.01, 0.01], [0.99, 0.01], [0.99, 0.99], [0.01, 0.99], [0.01, 0.01]];
+      for (const [fx, fy] of corners) await page.mouse.click(box.x + fx * box.width, box.y + fy * box.height);
+      await page.click('#save-zones');
+      await expect.poll(async () => (await api<CameraConfig>(`/v1/cameras/${camera.id}`)).zones.exclude.length).toBe(1);
+      const zone = (await api<CameraConfig>(`/v1/cameras/${camera.id}`)).zones.exclude[0]!;
+      expect(zone).toHaveLength(4);
+      // Frame pixels: the clip is 640x360.
+      expect(Math.max(...zone.map((p) => p[0]))).toBeGreaterThan(620);
+      expect(Math.max(...zone.map((p) => p[1]))).toBeGreaterThan(350);
+      await page.screenshot({ path: `${ARTIFACTS}camera.png`, fullPage: true });
+
+      // The worker reads the saved zone: the same debris is now ignored.
+      const after = await feeder.finished(await feeder.enqueue(camera.id, clip.frame(31), 31));
+      expect(after!.detections).toEqual([]);
+      expect(after!.ignored).toBeGreaterThan(0);
+      await context.close();
+    } finally {
+      await feeder.close();
+    }
+  });
+
+  it('the detect page draws the boxes for a dropped picture and shows the model figures', { timeout: 120_000 }, async () => {
+    const { context, page } = await signedIn(ADMIN_KEY);
+    await page.goto(`${base}/#/detect`);
+    await page.selectOption('#detect-model', 'debris-yolov5');
+    await page.waitForSelector('#model-card table.figures');
+    expect(await page.textContent('#model-card')).toContain('mAP50');
+
+    // A real drop: a DataTransfer holding the file, dispatched on the drop zone.
+    const picture = readFileSync(`${repoRoot}test/fixtures/clips/debris-appears/frames/000030.jpg`).toString('base64');
+    const dataTransfer = await page.evaluateHandle((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'river.jpg', { type: 'image/jpeg' }));
+      return dt;
+    }, picture);
+    await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+    await frameShown(page, '#detect-canvas');
+    expect(await page.locator('#detections li').count()).toBeGreaterThan(0);
+    expect(await page.textContent('#detect-summary')).toMatch(/\d+ on the water/);
+    await page.screenshot({ path: `${ARTIFACTS}detect.png`, fullPage: true });
+    await context.close();
+  });
+
+  it('a viewer key sees everything but no write controls', { timeout: 120_000 }, async () => {
+    const { key } = await api<{ key: string }>('/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: 'control room', role: 'viewer', cameras: [] }) });
+    const { context, page } = await signedIn(key);
+    expect(await page.textContent('#who')).toContain('viewer');
+    await page.locator(`.tile[data-camera-id="${demoId}"]`).waitFor();
+    expect(await page.locator('#add-camera').count()).toBe(0);
+    expect(await page.locator('.tile .actions').count()).toBe(0);
+
+    await page.goto(`${base}/#/alerts`);
+    await page.locator('#alerts .alert').first().waitFor();
+    expect(await page.locator('#alerts button[data-action]').count()).toBe(0);
+    expect(await page.locator('#alerts input.note').count()).toBe(0);
+
+    await page.goto(`${base}/#/cameras/${demoId}`);
+    await frameShown(page, '.live canvas.frame');
+    expect(await page.locator('#zone-tools').count()).toBe(0);
+    expect(await page.locator('#edit-camera').count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}viewer-camera.png` });
+
+    await page.goto(`${base}/#/detect`);
+    expect(await page.locator('#drop-zone').count()).toBe(0);
+    await context.close();
+
+    // Neither key ever travelled in a URL.
+    expect(requested.length).toBeGreaterThan(10);
+    expect(requested.filter((u) => u.includes(ADMIN_KEY) || u.includes(key))).toEqual([]);
   });
 });

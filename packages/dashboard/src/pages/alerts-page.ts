@@ -83,18 +83,22 @@ export function alertsPage(ctx: AppContext): Page {
     render();
   }
 
+  function addCamera(c: Pick<Camera, 'id' | 'name'>): void {
+    if (!names.has(c.id)) camera.append(h('option', { value: c.id, textContent: c.name }));
+    names.set(c.id, c.name);
+  }
+
   const off = ctx.events.on((event) => {
     const alert = event.data.alert as Alert | undefined;
+    const created = event.data.camera as Camera | undefined;
+    if ((event.type === 'camera.created' || event.type === 'camera.updated') && created?.id) addCamera(created);
     if (event.type.startsWith('alert.') && alert?.id) upsert(alert);
   });
 
   void api
     .json<{ items: Camera[] }>('/v1/cameras')
     .then(({ items }) => {
-      for (const c of items) {
-        names.set(c.id, c.name);
-        camera.append(h('option', { value: c.id, textContent: c.name }));
-      }
+      items.forEach(addCamera);
       return load(false);
     })
     .catch(showError);

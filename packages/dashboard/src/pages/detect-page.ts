@@ -28,11 +28,13 @@ export function detectPage(ctx: AppContext): Page {
     file,
   );
 
-  function showModel(): void {
-    const m = models.find((x) => x.name === model.value);
-    card.replaceChildren(m ? modelCard(m) : h('p', { className: 'muted', textContent: 'No detector in the model repository.' }));
+  /** The chosen detector's card; with "pipeline default", the one the last detection used. */
+  function showModel(used?: string): void {
+    const name = model.value || used;
+    const m = models.find((x) => x.name === name);
+    card.replaceChildren(m ? modelCard(m) : h('p', { className: 'muted', textContent: 'The pipeline default detector: its figures show after the first detection.' }));
   }
-  model.addEventListener('change', showModel);
+  model.addEventListener('change', () => showModel());
 
   async function detect(picture: File): Promise<void> {
     if (!ACCEPTED.includes(picture.type)) throw new Error(`${picture.name || 'that file'} is not a JPEG or PNG picture`);
@@ -50,6 +52,7 @@ export function detectPage(ctx: AppContext): Page {
       if (result.maskUrl) scene.mask = await api.bitmap(result.maskUrl);
       drawScene(canvas, scene);
       canvas.dataset.frameId = result.frameId;
+      showModel(result.models.detector);
       results.replaceChildren(
         ...result.detections.map((d) => h('li', { textContent: `${d.className} ${Math.round(d.score * 100)}% at [${d.box.map(Math.round).join(', ')}]${d.onWater !== undefined ? ` · ${percent(d.onWater, 0)} on water` : ''}` })),
       );
@@ -75,7 +78,8 @@ export function detectPage(ctx: AppContext): Page {
     .json<{ items: ModelInfo[] }>('/v1/models')
     .then(({ items }) => {
       models = items;
-      model.replaceChildren(...items.filter((m) => m.task === 'detect').map((m) => h('option', { value: m.name, textContent: m.name })));
+      // Empty: no ?model=, so the worker's default detector (the one cameras use unless set) runs.
+      model.replaceChildren(h('option', { value: '', textContent: 'Pipeline default' }), ...items.filter((m) => m.task === 'detect').map((m) => h('option', { value: m.name, textContent: m.name })));
       const seg = items.find((m) => m.task === 'segment');
       showModel();
       if (seg) segCard.replaceChildren(modelCard(seg));
