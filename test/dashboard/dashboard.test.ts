@@ -146,6 +146,14 @@ describe('operator dashboard in Chromium', () => {
       // Frame pixels: the clip is 640x360.
       expect(Math.max(...zone.map((p) => p[0]))).toBeGreaterThan(620);
       expect(Math.max(...zone.map((p) => p[1]))).toBeGreaterThan(350);
+
+      // Edited with the mouse: a corner dragged elsewhere, saved again.
+      await page.mouse.move(box.x + 0.99 * box.width, box.y + 0.99 * box.height);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 0.9 * box.width, box.y + 0.95 * box.height, { steps: 5 });
+      await page.mouse.up();
+      await page.click('#save-zones');
+      await expect.poll(async () => (await api<CameraConfig>(`/v1/cameras/${camera.id}`)).zones.exclude[0]!.some(([x, y]) => Math.abs(x - 576) <= 3 && Math.abs(y - 342) <= 3)).toBe(true);
       await page.screenshot({ path: `${ARTIFACTS}camera.png`, fullPage: true });
 
       // The worker reads the saved zone: the same debris is now ignored.

@@ -143,7 +143,7 @@ export function cameraPage(ctx: AppContext, cameraId: string): Page {
   void loadCamera()
     .then(() => Promise.all([view.refresh(), loadHistory(), loadAlerts()]))
     .catch(showError);
-  const frames = setInterval(() => void view.refresh().catch(() => undefined), FRAME_REFRESH_MS);
+  const frames = setInterval(() => document.hidden || void view.refresh().catch(() => undefined), FRAME_REFRESH_MS);
   const slow = setInterval(() => void Promise.all([loadCamera(), loadHistory()]).catch(showError), 30_000);
   const off = ctx.events.on((e) => {
     if (e.cameraId !== cameraId) return;

@@ -5,6 +5,8 @@ import { button, h, showError, showMessage } from '../ui/dom.ts';
 import { openCameraForm } from './camera-form.ts';
 
 const FRAME_REFRESH_MS = 2_000;
+/** 20 cameras: a frame each every 4 s, at most 600 requests a minute with their JPEGs. */
+const FRAME_MS_PER_CAMERA = 200;
 const STATUS_REFRESH_MS = 10_000;
 
 /** Every camera as a tile, refreshing; operators add, edit and delete cameras here. */
@@ -60,7 +62,14 @@ export function cameraWall(ctx: AppContext): Page {
 
   void api.json<{ items: ModelInfo[] }>('/v1/models').then((m) => (models = m.items)).catch(() => undefined);
   void reload().catch(showError);
-  const frames = setInterval(() => tiles.forEach((t) => void t.view.refresh().catch(() => undefined)), FRAME_REFRESH_MS);
+  // Each tile asks for its frame every interval: slower on big walls so that one key stays well
+  // inside the API's rate limit, and not at all while the tab is hidden.
+  let lastFrames = 0;
+  const frames = setInterval(() => {
+    if (document.hidden || Date.now() - lastFrames < Math.max(FRAME_REFRESH_MS, tiles.size * FRAME_MS_PER_CAMERA)) return;
+    lastFrames = Date.now();
+    tiles.forEach((t) => void t.view.refresh().catch(() => undefined));
+  }, 500);
   const statuses = setInterval(() => void reload().catch(showError), STATUS_REFRESH_MS);
   const off = ctx.events.on((e) => {
     if (e.type.startsWith('camera.') || e.type.startsWith('alert.')) void reload().catch(showError);

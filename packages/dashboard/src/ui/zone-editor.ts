@@ -13,9 +13,10 @@ export interface ZoneEditorState {
 }
 
 /**
- * Zones drawn and edited with the mouse on the frame canvas: in drawing mode each click adds a
- * corner and a click on the first corner (or Finish) closes the polygon; otherwise corners are
- * dragged and a click selects a zone (Delete removes it). Coordinates are frame pixels, as the
+ * Zones drawn and edited with the mouse (or a finger) on the frame canvas: in drawing mode each
+ * click adds a corner and a click on the first corner (or Finish, Enter, a double click) closes
+ * the polygon, Escape drops it; otherwise corners are dragged and a click selects a zone (Delete
+ * removes it). Coordinates are frame pixels, as the
  * worker filters boxes in them.
  */
 export class ZoneEditor {
@@ -28,13 +29,17 @@ export class ZoneEditor {
     private readonly onChange: () => void,
   ) {
     this.state = { zones: structuredClone(zones), draft: null, selected: null, dirty: false };
-    canvas.addEventListener('mousedown', (e) => this.down(e));
-    canvas.addEventListener('mousemove', (e) => this.move(e));
-    window.addEventListener('mouseup', () => (this.dragging = null));
+    // Pointer events: the same code for a mouse and a finger on a phone.
+    canvas.addEventListener('pointerdown', (e) => this.down(e));
+    canvas.addEventListener('pointermove', (e) => this.move(e));
+    canvas.addEventListener('pointerup', () => (this.dragging = null));
+    canvas.addEventListener('pointercancel', () => (this.dragging = null));
     canvas.addEventListener('dblclick', (e) => {
       e.preventDefault();
       this.finish();
     });
+    canvas.tabIndex = 0;
+    canvas.addEventListener('keydown', (e) => this.key(e));
   }
 
   /** Replaces the zones (the camera was saved or changed elsewhere) unless there are unsaved edits. */
@@ -47,6 +52,8 @@ export class ZoneEditor {
 
   startDrawing(kind: ZoneKind): void {
     this.state.draft = { kind, points: [] };
+    // While drawing, a finger on the picture places corners instead of scrolling the page.
+    this.canvas.style.touchAction = 'none';
     this.state.selected = null;
     this.onChange();
   }
@@ -56,6 +63,7 @@ export class ZoneEditor {
     const draft = this.state.draft;
     if (!draft) return;
     this.state.draft = null;
+    this.canvas.style.touchAction = '';
     if (draft.points.length >= 3) {
       this.state.zones[draft.kind].push(draft.points);
       this.state.selected = { kind: draft.kind, index: this.state.zones[draft.kind].length - 1 };
@@ -66,6 +74,7 @@ export class ZoneEditor {
 
   cancel(): void {
     this.state.draft = null;
+    this.canvas.style.touchAction = '';
     this.onChange();
   }
 
@@ -88,8 +97,17 @@ export class ZoneEditor {
     this.onChange();
   }
 
-  private down(event: MouseEvent): void {
+  private key(event: KeyboardEvent): void {
+    if (event.key === 'Escape') this.cancel();
+    else if (event.key === 'Enter') this.finish();
+    else if (event.key === 'Delete' || event.key === 'Backspace') this.state.draft ? this.undoPoint() : this.deleteSelected();
+    else return;
+    event.preventDefault();
+  }
+
+  private down(event: PointerEvent): void {
     if (event.button !== 0) return;
+    this.canvas.focus({ preventScroll: true });
     const point = framePoint(this.canvas, event);
     const radius = HIT_PX * frameScale(this.canvas);
     const draft = this.state.draft;
@@ -104,6 +122,7 @@ export class ZoneEditor {
     const vertex = vertexAt(this.state.zones, point, radius);
     if (vertex) {
       this.dragging = vertex;
+      this.canvas.setPointerCapture(event.pointerId);
       this.state.selected = { kind: vertex.kind, index: vertex.index };
     } else {
       this.state.selected = zoneAt(this.state.zones, point);
@@ -111,9 +130,9 @@ export class ZoneEditor {
     this.onChange();
   }
 
-  private move(event: MouseEvent): void {
+  private move(event: PointerEvent): void {
     const drag = this.dragging;
-    if (!drag || (event.buttons & 1) === 0) return;
+    if (!drag) return;
     this.state.zones[drag.kind][drag.index]![drag.vertex] = framePoint(this.canvas, event);
     this.state.dirty = true;
     this.onChange();
