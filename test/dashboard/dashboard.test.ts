@@ -12,6 +12,14 @@ import { apiBase } from '../support/stack.ts';
 const ADMIN_KEY = 'rw_admin_dashboard_test_key_0123456789';
 /** Screenshots of each page, kept as test artefacts (gitignored). */
 const ARTIFACTS = `${repoRoot}test-artifacts/dashboard/`;
+// Browser-side shapes used in page callbacks (the test project is compiled without the DOM library).
+interface DecodedImage {
+  naturalWidth: number;
+}
+interface PageGlobals {
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: Uint8Array[], name: string, options: { type: string }) => unknown;
+}
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
@@ -79,7 +87,7 @@ describe('operator dashboard in Chromium', () => {
     await card.waitFor({ timeout: 180_000 });
     const alertId = (await card.getAttribute('data-alert-id'))!;
     // Its snapshot, fetched with the key and decoded.
-    await expect.poll(() => card.locator('img.thumb').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => card.locator('img.thumb').evaluate((img) => (img as unknown as DecodedImage).naturalWidth)).toBeGreaterThan(0);
     await page.screenshot({ path: `${ARTIFACTS}alerts.png` });
 
     await card.locator('input.note').fill('seen from the bridge, crew informed');
@@ -94,7 +102,7 @@ describe('operator dashboard in Chromium', () => {
 
     // The snapshot viewer: the annotated frame, full size.
     await ackedCard.locator('.thumb-button').click();
-    await expect.poll(() => page.locator('dialog img.snapshot-full').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(640);
+    await expect.poll(() => page.locator('dialog img.snapshot-full').evaluate((img) => (img as unknown as DecodedImage).naturalWidth)).toBe(640);
     await page.screenshot({ path: `${ARTIFACTS}snapshot.png` });
     await page.keyboard.press('Escape');
     await context.close();
@@ -176,9 +184,10 @@ describe('operator dashboard in Chromium', () => {
     // A real drop: a DataTransfer holding the file, dispatched on the drop zone.
     const picture = readFileSync(`${repoRoot}test/fixtures/clips/debris-appears/frames/000030.jpg`).toString('base64');
     const dataTransfer = await page.evaluateHandle((b64) => {
+      const browserSide = globalThis as unknown as PageGlobals;
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const dt = new DataTransfer();
-      dt.items.add(new File([bytes], 'river.jpg', { type: 'image/jpeg' }));
+      const dt = new browserSide.DataTransfer();
+      dt.items.add(new browserSide.File([bytes], 'river.jpg', { type: 'image/jpeg' }));
       return dt;
     }, picture);
     await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
