@@ -144,7 +144,8 @@ export function cameraPage(ctx: AppContext, cameraId: string): Page {
     .then(() => Promise.all([view.refresh(), loadHistory(), loadAlerts()]))
     .catch(showError);
   const frames = setInterval(() => document.hidden || void view.refresh().catch(() => undefined), FRAME_REFRESH_MS);
-  const slow = setInterval(() => void Promise.all([loadCamera(), loadHistory()]).catch(showError), 30_000);
+  // The mask follows the water level: re-read it with the rest while it is shown.
+  const slow = setInterval(() => void Promise.all([loadCamera(), loadHistory(), view.scene.show.mask ? view.loadMask() : null]).catch(showError), 30_000);
   const off = ctx.events.on((e) => {
     if (e.cameraId !== cameraId) return;
     if (e.type.startsWith('alert.')) void loadAlerts().catch(showError);

@@ -71,14 +71,21 @@ export function cameraWall(ctx: AppContext): Page {
     tiles.forEach((t) => void t.view.refresh().catch(() => undefined));
   }, 500);
   const statuses = setInterval(() => void reload().catch(showError), STATUS_REFRESH_MS);
+  // Events come in bursts (an alert updates every few seconds per camera): one reload per burst.
+  let pending: ReturnType<typeof setTimeout> | null = null;
   const off = ctx.events.on((e) => {
-    if (e.type.startsWith('camera.') || e.type.startsWith('alert.')) void reload().catch(showError);
+    if (pending || !(e.type.startsWith('camera.') || e.type.startsWith('alert.'))) return;
+    pending = setTimeout(() => {
+      pending = null;
+      void reload().catch(showError);
+    }, 500);
   });
   return {
     element,
     dispose() {
       clearInterval(frames);
       clearInterval(statuses);
+      if (pending) clearTimeout(pending);
       off();
       tiles.forEach((t) => t.view.dispose());
     },

@@ -20,6 +20,8 @@ export class LiveFrameView {
     show: { boxes: true, mask: false, zones: false },
   };
   frame: LiveFrame | null = null;
+  /** A refresh still running: the next tick skips rather than fetching the same frame twice. */
+  private loading = false;
 
   constructor(
     private readonly api: ApiClient,
@@ -33,6 +35,16 @@ export class LiveFrameView {
   }
 
   async refresh(): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
+    try {
+      await this.load();
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private async load(): Promise<void> {
     let frame: LiveFrame;
     try {
       frame = await this.api.json<LiveFrame>(`/v1/cameras/${this.cameraId}/frame`);
