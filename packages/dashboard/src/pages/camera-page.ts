@@ -122,7 +122,8 @@ export function cameraPage(ctx: AppContext, cameraId: string): Page {
     const r = RANGES[Number(range.value)] ?? RANGES[0]!;
     const to = Date.now();
     const q = new URLSearchParams({ bucket: r.bucket, from: String(to - r.spanMs), to: String(to) });
-    chartBox.replaceChildren(historyChart(await api.json<History>(`/v1/cameras/${cameraId}/history?${q.toString()}`)));
+    const history = await api.json<History>(`/v1/cameras/${cameraId}/history?${q.toString()}`);
+    chartBox.replaceChildren(historyChart(history, chartBox.clientWidth));
   }
 
   async function loadAlerts(): Promise<void> {

@@ -62,7 +62,10 @@ export function drawScene(canvas: HTMLCanvasElement, scene: FrameScene): void {
   ctx.fillRect(0, 0, scene.width, scene.height);
   if (scene.image) ctx.drawImage(scene.image, 0, 0, scene.width, scene.height);
   if (scene.show.mask && scene.mask) ctx.drawImage(waterLayer(scene.mask, scene.width, scene.height), 0, 0);
-  const line = Math.max(2, scene.width / 320);
+  // Frame pixels per CSS pixel: lines and labels stay readable on a small wall tile too.
+  const px = canvas.clientWidth > 0 ? scene.width / canvas.clientWidth : 1;
+  const line = Math.max(2 * px, scene.width / 320);
+  const fontPx = Math.round(Math.max(12 * px, scene.width / 50));
 
   if (scene.show.zones) {
     for (const kind of ['include', 'exclude'] as const) {
@@ -93,7 +96,7 @@ export function drawScene(canvas: HTMLCanvasElement, scene: FrameScene): void {
   }
 
   if (scene.show.boxes) {
-    ctx.font = `${Math.round(Math.max(12, scene.width / 50))}px system-ui, sans-serif`;
+    ctx.font = `${fontPx}px system-ui, sans-serif`;
     ctx.textBaseline = 'bottom';
     for (const d of scene.detections) {
       const [x1, y1, x2, y2] = d.box;
@@ -103,12 +106,14 @@ export function drawScene(canvas: HTMLCanvasElement, scene: FrameScene): void {
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
       const label = `${d.trackId ? `#${d.trackId} ` : ''}${d.className} ${Math.round(d.score * 100)}%`;
       const w = ctx.measureText(label).width + 6;
-      const th = Math.max(14, scene.width / 45);
+      const th = fontPx + 3 * px;
       const top = y1 - th < 0 ? y2 + th : y1;
+      // Labels of boxes at the right edge move left to stay readable.
+      const left = Math.max(0, Math.min(x1 - line / 2, scene.width - w));
       ctx.fillStyle = colour;
-      ctx.fillRect(x1 - line / 2, top - th, w, th);
+      ctx.fillRect(left, top - th, w, th);
       ctx.fillStyle = '#05080c';
-      ctx.fillText(label, x1 + 3, top - 1);
+      ctx.fillText(label, left + 3, top - 1);
     }
   }
 }

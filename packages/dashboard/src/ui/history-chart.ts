@@ -1,7 +1,6 @@
 import type { History } from '../api/types.ts';
 import { h, svg } from './dom.ts';
 
-const W = 720;
 const H = 240;
 const PAD = { left: 40, right: 48, top: 12, bottom: 28 };
 
@@ -25,7 +24,9 @@ function tickLabel(ms: number, bucketMs: number): string {
  * Debris over time, per bucket: unique tracked items (bars), the most items in one frame (line)
  * and mean water coverage (dashed line, right axis). SVG drawn here: no chart library, no CDN.
  */
-export function historyChart(history: History): HTMLElement {
+export function historyChart(history: History, width: number): HTMLElement {
+  // Drawn at the width it is shown at, so labels keep their size on a phone and a wall screen alike.
+  const W = Math.max(320, Math.round(width) || 720);
   const slots = Math.max(1, Math.ceil((history.to - history.from) / history.bucketMs));
   const first = Math.floor(history.from / history.bucketMs) * history.bucketMs;
   const innerW = W - PAD.left - PAD.right;

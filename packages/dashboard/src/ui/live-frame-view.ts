@@ -45,26 +45,42 @@ export class LiveFrameView {
   }
 
   private async load(): Promise<void> {
-    let frame: LiveFrame;
-    try {
-      frame = await this.api.json<LiveFrame>(`/v1/cameras/${this.cameraId}/frame`);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) {
-        this.frame = null;
-        this.onFrame(null);
-        return;
+    let frame = await this.latest();
+    if (!frame || frame.frameId === this.frame?.frameId) return;
+    // The boxes and the picture are two requests: a frame committed between them would put one
+    // frame's boxes on the next one's picture (drifting debris shows it). Keep them paired.
+    let picture = await this.picture(frame.imageUrl);
+    if (picture.frameId !== frame.frameId) {
+      frame = await this.latest();
+      if (!frame || picture.frameId !== frame.frameId) {
+        picture.image.close();
+        return; // the next tick tries again
       }
-      throw err;
     }
-    if (frame.frameId === this.frame?.frameId) return;
-    const image = await this.api.bitmap(frame.imageUrl);
     this.scene.image?.close();
-    Object.assign(this.scene, { image, width: frame.width, height: frame.height, detections: frame.detections });
+    Object.assign(this.scene, { image: picture.image, width: frame.width, height: frame.height, detections: frame.detections });
     this.frame = frame;
     this.redraw();
     // Set after drawing: tests and screenshots wait for it.
     this.canvas.dataset.frameId = frame.frameId;
     this.onFrame(frame);
+  }
+
+  /** The newest frame's detections; null (and the view says so) when there is none. */
+  private async latest(): Promise<LiveFrame | null> {
+    try {
+      return await this.api.json<LiveFrame>(`/v1/cameras/${this.cameraId}/frame`);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      this.frame = null;
+      this.onFrame(null);
+      return null;
+    }
+  }
+
+  private async picture(url: string): Promise<{ frameId: string; image: ImageBitmap }> {
+    const res = await this.api.request(url);
+    return { frameId: res.headers.get('x-frame-id') ?? '', image: await createImageBitmap(await res.blob()) };
   }
 
   /** The current water mask (white = water); none before the first segmentation. */
