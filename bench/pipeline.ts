@@ -1,5 +1,5 @@
 /**
- * npm run bench:pipeline [-- --json] [--frames N] [--cameras N] [--rounds N] [--concurrency N]
+ * npm run bench:pipeline [-- --json] [--frames N] [--cameras N] [--rounds N] [--concurrency N] [--compare transport|tiling] [--size WxH]
  *
  * The worker's whole frame path (Redis frame bytes → BullMQ job → decode and
  * letterbox → gRPC ModelInfer → decode, water mask, tracker, rules → Redis
@@ -10,7 +10,9 @@
  * them). Each round first sends --single frames one at a time (each frame's time
  * from enqueue to commit, nothing else queued), then fills the queue with --frames
  * frames spread over --cameras cameras at once and measures how fast the worker
- * drains it.
+ * drains it. `--compare tiling` instead runs the detector over whole frames versus
+ * its config.json's tiles (cameras with tiling off / as configured), on frames scaled
+ * to --size (default 1280x720, where tiling applies).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, type Job } from 'bullmq';
+import sharp from 'sharp';
 import {
   DEFAULT_ALERT_RULES,
   QueueName,
@@ -41,18 +44,25 @@ const { values: args } = parseArgs({
     cameras: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '2' },
+    compare: { type: 'string', default: 'transport' },
+    size: { type: 'string' },
   },
 });
+if (args.compare !== 'transport' && args.compare !== 'tiling') throw new Error(`--compare must be transport or tiling, got ${args.compare}`);
+const sizeMatch = /^(\d+)x(\d+)$/.exec(args.size ?? (args.compare === 'tiling' ? '1280x720' : '640x360'));
+if (!sizeMatch) throw new Error(`--size must be WxH, got ${args.size}`);
+const [width, height] = [Number(sizeMatch[1]), Number(sizeMatch[2])];
 const frames = Number(args.frames);
 const single = Number(args.single);
 const cameras = Number(args.cameras);
 const rounds = Number(args.rounds);
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
-// Rendered river frames with debris (640x360 JPEG), as a camera would send them.
+// Rendered river frames with debris (640x360 JPEG, scaled to --size), as a camera would send them.
 const clipDir = join(ROOT, 'test/fixtures/clips/debris-appears');
 const truth = JSON.parse(readFileSync(join(clipDir, 'truth.json'), 'utf8')) as { frames: { file: string }[] };
-const jpegs = truth.frames.map((f) => readFileSync(join(clipDir, f.file)));
+const clipJpegs = truth.frames.map((f) => readFileSync(join(clipDir, f.file)));
+const jpegs = width === 640 && height === 360 ? clipJpegs : await Promise.all(clipJpegs.map((j) => sharp(j).resize(width, height, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer()));
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rw-bench-pipeline-'));
 const redisServer = await startLocalRedis({ dataDir: join(dataDir, 'redis') });
@@ -60,11 +70,18 @@ const s3 = await startEmbeddedS3({ dataDir: join(dataDir, 's3') });
 const redis = createRedis(redisServer.url);
 const children: ChildProcess[] = [];
 
-type Variant = { key: string; env: Record<string, string> };
-const variants: Variant[] = [
-  { key: 'bytes', env: { INFERENCE_SHARED_MEMORY: 'false' } },
-  { key: 'shared-memory', env: { INFERENCE_SHARED_MEMORY: 'true' } },
-];
+/** What differs between the runs compared: the worker's environment, or the cameras' settings. */
+type Variant = { key: string; env: Record<string, string>; camera?: Partial<CameraConfig> };
+const variants: Variant[] =
+  args.compare === 'tiling'
+    ? [
+        { key: 'whole', env: {}, camera: { tiling: { enabled: false } } },
+        { key: 'tiled', env: {} },
+      ]
+    : [
+        { key: 'bytes', env: { INFERENCE_SHARED_MEMORY: 'false' } },
+        { key: 'shared-memory', env: { INFERENCE_SHARED_MEMORY: 'true' } },
+      ];
 
 try {
   const results = new Map<string, { seconds: number; burst: number; latencies: number[] }>();
@@ -81,7 +98,10 @@ try {
   const rows = Object.fromEntries(
     [...results].map(([key, x]) => [key, { framesPerSecond: round2(x.burst / x.seconds), p50Ms: round2(pct(x.latencies, 50)), p95Ms: round2(pct(x.latencies, 95)) }]),
   );
+  const ratio = (a: string, b: string, k: 'framesPerSecond' | 'p50Ms') => round2(rows[a]![k] / rows[b]![k]);
   const report = {
+    compare: args.compare,
+    size: `${width}x${height}`,
     frames,
     singleFrames: single,
     cameras,
@@ -89,10 +109,10 @@ try {
     workerConcurrency: Number(args.concurrency),
     cores: availableParallelism(),
     results: rows,
-    ratios: {
-      sharedMemoryVsBytesThroughput: round2(rows['shared-memory']!.framesPerSecond / rows.bytes!.framesPerSecond),
-      sharedMemoryVsBytesP50: round2(rows['shared-memory']!.p50Ms / rows.bytes!.p50Ms),
-    },
+    ratios:
+      args.compare === 'tiling'
+        ? { tiledVsWholeThroughput: ratio('tiled', 'whole', 'framesPerSecond'), tiledVsWholeP50: ratio('tiled', 'whole', 'p50Ms') }
+        : { sharedMemoryVsBytesThroughput: ratio('shared-memory', 'bytes', 'framesPerSecond'), sharedMemoryVsBytesP50: ratio('shared-memory', 'bytes', 'p50Ms') },
   };
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else {
@@ -111,7 +131,7 @@ try {
 
 /** One round of one variant: fresh inference and worker processes, a fresh key prefix. */
 async function runRound(v: Variant, round: number): Promise<{ seconds: number; latencies: number[] }> {
-  const prefix = `b${round}${v.key === 'bytes' ? 'b' : 's'}`;
+  const prefix = `b${round}${v.key[0]}`;
   const keys = new RedisKeys(prefix);
   const grpcPort = await freePort();
   const env: Record<string, string> = {
@@ -145,12 +165,13 @@ async function runRound(v: Variant, round: number): Promise<{ seconds: number; l
       name: id,
       sourceUrl: 'file:///dev/null',
       fps: 2,
-      maxWidth: 640,
+      maxWidth: width,
       rules: DEFAULT_ALERT_RULES,
       detectorModel: 'debris-yolov5',
       segmenterModel: 'water-seg',
       createdAt: Date.now(),
       updatedAt: Date.now(),
+      ...v.camera,
     };
     await redis.set(keys.camera(id), JSON.stringify(camera));
     await redis.sadd(keys.cameraIndex(), id);
@@ -187,7 +208,7 @@ async function runRound(v: Variant, round: number): Promise<{ seconds: number; l
 async function enqueue(queue: Queue<FrameJob>, keys: RedisKeys, cameraId: string, seq: number): Promise<Job<FrameJob>> {
   const frameId = newId('frm');
   await redis.set(keys.frame(frameId), jpegs[seq % jpegs.length]!, 'EX', 600);
-  const job: FrameJob = { cameraId, frameId, capturedAt: 1_700_000_000_000 + seq * 500, seq, width: 640, height: 360, source: 'camera' };
+  const job: FrameJob = { cameraId, frameId, capturedAt: 1_700_000_000_000 + seq * 500, seq, width, height, source: 'camera' };
   return queue.add('frame', job, frameJobOptions(frameId, 1));
 }
 
