@@ -64,6 +64,10 @@ export function historyChart(history: History, width: number): HTMLElement {
       svg('path', { d: path(history.buckets.map((b, i) => [x(b.start) + slotW / 2, y(counts[i]!)])), class: 'line-count' }),
       svg('path', { d: path(history.buckets.map((b) => [x(b.start) + slotW / 2, yCov(b.coverage.mean)])), class: 'line-coverage' }),
     );
+    // Dots too: a lone bucket draws no line.
+    history.buckets.forEach((b, i) =>
+      chart.append(svg('circle', { cx: x(b.start) + slotW / 2, cy: y(counts[i]!), r: 3, class: 'dot-count' }, svg('title', {}, `${counts[i]} items at most in one frame, ${b.frames} frames`))),
+    );
   }
   const legend = h(
     'div',
@@ -73,6 +77,6 @@ export function historyChart(history: History, width: number): HTMLElement {
     h('span', { className: 'key coverage', textContent: 'water covered (mean)' }),
   );
   const frames = history.buckets.reduce((n, b) => n + b.frames, 0);
-  const note = h('p', { className: 'muted', textContent: frames ? `${frames} frames${history.truncated ? ' (range truncated: the newest were left out)' : ''}` : 'No frames in this range yet.' });
+  const note = h('p', { className: 'muted', textContent: frames ? `${frames} frame${frames === 1 ? '' : 's'}${history.truncated ? ' (range truncated: the newest were left out)' : ''}` : 'No frames in this range yet.' });
   return h('figure', { className: 'history' }, chart, legend, note);
 }
