@@ -51,7 +51,7 @@ export function alertsPage(ctx: AppContext): Page {
     for (const alert of shown) {
       const cached = cards.get(alert.id);
       if (!cached || cached.updatedAt !== alert.updatedAt || cached.status !== alert.status) {
-        const el = alertCard(api, alert, names.get(alert.cameraId) ?? alert.cameraId, ctx.canWrite, upsert);
+        const el = alertCard(api, alert, names.get(alert.cameraId) ?? alert.cameraId, ctx.canWrite, (changed) => upsert(changed));
         cached?.el.replaceWith(el);
         cards.set(alert.id, { updatedAt: alert.updatedAt, status: alert.status, el });
       }
@@ -60,9 +60,11 @@ export function alertsPage(ctx: AppContext): Page {
     empty.textContent = shown.length ? '' : 'No alerts match.';
   }
 
-  function upsert(alert: Alert): void {
+  function upsert(alert: Alert, live = false): void {
     alerts.set(alert.id, alert);
     render();
+    // What arrived live flashes once, so an operator glancing at the screen sees what changed.
+    if (live) cards.get(alert.id)?.el.classList.add('fresh');
   }
 
   async function load(older: boolean): Promise<void> {
@@ -92,7 +94,7 @@ export function alertsPage(ctx: AppContext): Page {
     const alert = event.data.alert as Alert | undefined;
     const created = event.data.camera as Camera | undefined;
     if ((event.type === 'camera.created' || event.type === 'camera.updated') && created?.id) addCamera(created);
-    if (event.type.startsWith('alert.') && alert?.id) upsert(alert);
+    if (event.type.startsWith('alert.') && alert?.id) upsert(alert, true);
   });
 
   void api

@@ -30,6 +30,8 @@ export class LiveFrameView {
   ) {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'frame';
+    this.canvas.setAttribute('role', 'img');
+    this.canvas.setAttribute('aria-label', 'the newest processed frame with the debris found on the water');
     this.canvas.dataset.frameId = '';
     this.redraw();
   }
