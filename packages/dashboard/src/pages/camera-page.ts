@@ -61,12 +61,17 @@ export function cameraPage(ctx: AppContext, cameraId: string): Page {
     showMessage('Zones saved: the worker uses them from its next frame');
     renderDetails();
   }, { id: 'save-zones', disabled: true });
+  /** Zones are in the camera's frame pixels, which only a processed frame tells. */
+  function startZone(kind: 'include' | 'exclude'): void {
+    if (!view.frame) throw new Error('No frame from this camera yet: zones are drawn on one');
+    editor.startDrawing(kind);
+  }
   const zoneTools = ctx.canWrite
     ? h(
         'div',
         { className: 'zone-tools', id: 'zone-tools' },
-        button('Draw include zone', () => editor.startDrawing('include'), { className: 'secondary', id: 'draw-include' }),
-        button('Draw exclude zone', () => editor.startDrawing('exclude'), { className: 'secondary', id: 'draw-exclude' }),
+        button('Draw include zone', () => startZone('include'), { className: 'secondary', id: 'draw-include' }),
+        button('Draw exclude zone', () => startZone('exclude'), { className: 'secondary', id: 'draw-exclude' }),
         button('Finish', () => editor.finish(), { className: 'secondary', id: 'finish-zone' }),
         button('Undo corner', () => editor.undoPoint(), { className: 'secondary' }),
         button('Delete selected zone', () => editor.deleteSelected(), { className: 'danger' }),

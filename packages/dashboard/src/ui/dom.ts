@@ -22,7 +22,7 @@ export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<
 }
 
 export function button(label: string, onClick: () => void | Promise<void>, props: Props<'button'> = {}): HTMLButtonElement {
-  return h('button', { type: 'button', textContent: label, onclick: () => void Promise.resolve(onClick()).catch(showError), ...props });
+  return h('button', { type: 'button', textContent: label, onclick: () => void Promise.resolve().then(onClick).catch(showError), ...props });
 }
 
 /** A transient message in the page's status bar; errors stay until the next message. */
