@@ -17,6 +17,11 @@ export interface PreprocessedBatch {
   transforms: FrameTransform[];
 }
 
+/** Bytes of one frame in the model's input tensor. */
+export function bytesPerInput(input: ModelConfig['input']): number {
+  return input.width * input.height * 3 * (input.dtype === 'FP32' ? 4 : input.dtype === 'FP16' ? 2 : 1);
+}
+
 /** Default letterbox grey, YOLOv5's. */
 export const DEFAULT_PAD_VALUE = 114;
 
@@ -62,7 +67,7 @@ export async function preprocess(bytes: Uint8Array, config: Pick<ModelConfig, 'i
 export async function preprocessBatch(frames: Uint8Array[], config: Pick<ModelConfig, 'input'>): Promise<PreprocessedBatch> {
   if (frames.length === 0) throw new InvalidInputError('preprocessBatch: no frames');
   const resized = await Promise.all(frames.map((f) => resizeForModel(f, config.input)));
-  const per = config.input.width * config.input.height * 3 * (config.input.dtype === 'FP32' ? 4 : config.input.dtype === 'FP16' ? 2 : 1);
+  const per = bytesPerInput(config.input);
   const tensor = Buffer.allocUnsafeSlow(per * frames.length);
   resized.forEach((r, i) => packTensor(r.rgb, config.input, tensor.subarray(i * per, (i + 1) * per)));
   return { tensor, shape: inputShape(config.input, frames.length), transforms: resized.map((r) => r.transform) };

@@ -2,16 +2,12 @@ import sharp from 'sharp';
 import { InvalidInputError, type ModelConfig, type TilingConfig } from '@riverwatch/common';
 import { decodeRgb } from '../preprocess/frame.ts';
 import { inputShape, packTensor } from '../preprocess/pack-tensor.ts';
-import { DEFAULT_PAD_VALUE, resizeForModel, type PreprocessedBatch } from '../preprocess/preprocess.ts';
+import { bytesPerInput, DEFAULT_PAD_VALUE, resizeForModel, type PreprocessedBatch } from '../preprocess/preprocess.ts';
 import { planTiles, type TilePlan } from './tile-plan.ts';
 
 /** A frame as a batch of tiles: one tensor [tiles, ...], the plan that maps each back to the frame. */
 export interface PreprocessedTiles extends PreprocessedBatch {
   plan: TilePlan;
-}
-
-function bytesPerInput(input: ModelConfig['input']): number {
-  return input.width * input.height * 3 * (input.dtype === 'FP32' ? 4 : input.dtype === 'FP16' ? 2 : 1);
 }
 
 /**
