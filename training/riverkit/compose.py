@@ -53,17 +53,26 @@ def sample_debris(rng, scene, n_water, n_bank=0, cluster_p=0.35, size_range=(24,
     return items
 
 
-def draw_debris(rng, img, scene, items):
-    """Draw debris specs; returns YOLO-ready boxes [(cls, x1, y1, x2, y2, on_water)]."""
+def draw_debris(rng, img, scene, items, make_sprite=None, reflect=False, halo=(0.25, 0.35)):
+    """Draw debris specs; returns YOLO-ready boxes [(cls, x1, y1, x2, y2, on_water)].
+
+    make_sprite(rng, cls, length, angle) draws one item (default: the classic sprites in
+    objects.py); reflect adds a faint mirrored copy below items on the water; halo is the
+    paste halo (on water, on the bank)."""
     boxes = []
     for it in items:
-        sprite = O.DEBRIS[it["cls"]](rng, it["L"], it["angle"])
+        if make_sprite is None:
+            sprite = O.DEBRIS[it["cls"]](rng, it["L"], it["angle"])
+        else:
+            sprite = make_sprite(rng, it["cls"], it["L"], it["angle"])
         if it["on_water"]:
+            if reflect:
+                mirrored = sprite[::-1].copy()
+                mirrored[..., 3] *= rng.uniform(0.1, 0.3)
+                O.paste(img, mirrored, it["x"], it["y"] + sprite.shape[0] * 0.8)
             sprite = O.submerge(sprite, rng, it["submerge"], scene.water_rgb)
-        box = O.paste(img, sprite, it["x"], it["y"], halo=0.25 if it["on_water"] else 0.35)
-        if box is None:
-            continue
-        if min(box[2] - box[0], box[3] - box[1]) < MIN_BOX:
+        box = O.paste(img, sprite, it["x"], it["y"], halo=halo[0] if it["on_water"] else halo[1])
+        if box is None or min(box[2] - box[0], box[3] - box[1]) < MIN_BOX:
             continue
         boxes.append((it["cls"],) + tuple(float(v) for v in box) + (it["on_water"],))
     return boxes
@@ -182,7 +191,7 @@ def render_real_sample(seed, width=640, height=360):
     R.draw_real_distractors(rng, img, scene)
     roll = rng.random()
     items = [] if roll < 0.12 else R.sample_items(rng, scene, dense=roll > 0.8)
-    boxes = R.draw_items(rng, img, scene, items)
+    boxes = draw_debris(rng, img, scene, items, make_sprite=R.real_debris, reflect=True, halo=(0.2, 0.3))
     draw_flying_birds(rng, img)
     rgb, quality = R.camera_fx(rng, post_fx(rng, img, scene))
     return dict(jpeg=jpeg_roundtrip(rgb, quality), boxes=boxes, mask=scene.water_mask,

@@ -19,8 +19,6 @@ import numpy as np
 from . import objects as O
 from .scene import Scene, WATER, NEAR_BANK, FAR_BANK
 
-MIN_BOX = 3
-
 # Real floating litter is mostly pale: white/clear plastic, bleached bags, grey foam.
 PALE = np.array([[0.93, 0.93, 0.91], [0.85, 0.88, 0.90], [0.78, 0.80, 0.78], [0.70, 0.74, 0.78],
                  [0.88, 0.86, 0.78], [0.62, 0.64, 0.62]], np.float32)
@@ -117,23 +115,6 @@ def sample_items(rng, scene, dense):
             y, x = bank[rng.integers(len(bank))]
             items.append(one(y, x, False))
     return items
-
-
-def draw_items(rng, img, scene, items):
-    """Draw debris with a faint reflection below it; returns labelled boxes (as compose.draw_debris)."""
-    boxes = []
-    for it in items:
-        sprite = real_debris(rng, it["cls"], it["L"], it["angle"])
-        if it["on_water"]:
-            refl = sprite[::-1].copy()
-            refl[..., 3] *= rng.uniform(0.1, 0.3)
-            O.paste(img, refl, it["x"], it["y"] + sprite.shape[0] * 0.8)
-            sprite = O.submerge(sprite, rng, it["submerge"], scene.water_rgb)
-        box = O.paste(img, sprite, it["x"], it["y"], halo=0.2 if it["on_water"] else 0.3)
-        if box is None or min(box[2] - box[0], box[3] - box[1]) < MIN_BOX:
-            continue
-        boxes.append((it["cls"],) + tuple(float(v) for v in box) + (it["on_water"],))
-    return boxes
 
 
 def vegetation_mat(rng, L, angle):
