@@ -84,6 +84,17 @@ export interface CameraStatus {
   updatedAt: number;
 }
 
+export interface Detection {
+  classId: number;
+  className: string;
+  score: number;
+  /** x1, y1, x2, y2 in frame pixels. */
+  box: [number, number, number, number];
+  /** Share of the box that lies on water (1 when no mask is known). */
+  onWater?: number;
+  trackId?: number;
+}
+
 export type AlertType = 'debris' | 'accumulation' | 'camera_offline' | 'view_blocked';
 export const ALERT_TYPES: readonly AlertType[] = ['debris', 'accumulation', 'camera_offline', 'view_blocked'];
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'rejected';
@@ -158,4 +169,14 @@ export interface FrameSummary {
   newTracks: number;
   models: Record<string, string>;
   latencyMs: number;
+}
+
+/** One bucket of a camera's history, aggregated from its frame summaries (GET /v1/cameras/:id/history). */
+export interface HistoryBucket {
+  start: number;
+  frames: number;
+  maxCounts: Record<string, number>;
+  meanCounts: Record<string, number>;
+  coverage: { mean: number; max: number };
+  uniqueItems: number;
 }

@@ -1,5 +1,5 @@
 import type { RedisKeys } from './keys.ts';
-import type { Detection } from './queues.ts';
+import type { Detection } from './domain.ts';
 import type { Redis } from './redis.ts';
 
 /**

@@ -1,4 +1,5 @@
 import { QueueEvents, QueueKeys } from 'bullmq';
+import type { Detection } from './domain.ts';
 import type { Redis } from './redis.ts';
 
 /** Queue names and job payloads, typed once: a map from job name to payload. */
@@ -20,17 +21,6 @@ export interface FrameJob {
   source: 'camera' | 'upload';
   /** Override of the camera's detector (uploads may name one). */
   detectorModel?: string;
-}
-
-export interface Detection {
-  classId: number;
-  className: string;
-  score: number;
-  /** x1, y1, x2, y2 in frame pixels. */
-  box: [number, number, number, number];
-  /** Share of the box that lies on water (1 when no mask is known). */
-  onWater?: number;
-  trackId?: number;
 }
 
 export interface FrameResult {

@@ -1,12 +1,15 @@
-// The API's JSON as the dashboard reads it (services/api/src/schemas is the source of truth).
+// The API's JSON as the dashboard reads it. The stored records (cameras, alerts, detections,
+// history buckets, live events) are typed once in @riverwatch/common's domain.ts and imported
+// here (types only, and the ALERT_TYPES list); the views only the API builds are written
+// out below (services/api/src/schemas is their source of truth).
+import type { AlertRecord, AlertStatus, CameraConfig, Detection, HistoryBucket } from '@riverwatch/common/domain';
+
+export type { AlertRules, AlertStatus, AlertType, Detection, HistoryBucket, LiveEvent, Polygon } from '@riverwatch/common/domain';
+export { ALERT_TYPES } from '@riverwatch/common/domain';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export type Point = [number, number];
-export type Polygon = Point[];
-export interface Zones {
-  include: Polygon[];
-  exclude: Polygon[];
-}
+export type Zones = CameraConfig['zones'];
 
 export interface Session {
   name: string;
@@ -14,36 +17,10 @@ export interface Session {
   cameras: string[];
 }
 
-export interface AlertRules {
-  minScore: number;
-  minScoreByClass?: Record<string, number>;
-  minCount: number;
-  persistence: { n: number; m: number };
-  coverage: { threshold: number; growthPerMinute: number };
-  resolveAfterSeconds: number;
-  cooldownSeconds: number;
-  minWaterOverlap: number;
-}
+/** A camera as the API returns it (credentials in sourceUrl masked). */
+export type Camera = CameraConfig;
 
-export interface Camera {
-  id: string;
-  name: string;
-  /** Credentials are masked by the API. */
-  sourceUrl: string;
-  fps: number;
-  maxWidth: number;
-  zones: Zones;
-  rules: AlertRules;
-  detectorModel: string;
-  segmenterModel: string;
-  segmentEveryFrames: number;
-  segmentMaxAgeSeconds: number;
-  enabled: boolean;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export type CameraInput = Partial<Omit<Camera, 'id' | 'createdAt' | 'updatedAt' | 'rules'>> & { rules?: Partial<AlertRules> };
+export type CameraInput = Partial<Omit<Camera, 'id' | 'createdAt' | 'updatedAt' | 'rules'>> & { rules?: Partial<Camera['rules']> };
 
 export interface CameraStatus {
   cameraId: string;
@@ -60,15 +37,6 @@ export interface CameraStatus {
   updatedAt: number | null;
 }
 
-export interface Detection {
-  classId: number;
-  className: string;
-  score: number;
-  box: [number, number, number, number];
-  onWater?: number;
-  trackId?: number;
-}
-
 export interface LiveFrame {
   cameraId: string;
   frameId: string;
@@ -79,41 +47,13 @@ export interface LiveFrame {
   imageUrl: string;
 }
 
-export type AlertType = 'debris' | 'accumulation' | 'camera_offline' | 'view_blocked';
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'rejected';
-export const ALERT_TYPES: AlertType[] = ['debris', 'accumulation', 'camera_offline', 'view_blocked'];
 export const ALERT_STATUSES: AlertStatus[] = ['open', 'acknowledged', 'resolved', 'rejected'];
 
-export interface Alert {
-  id: string;
-  cameraId: string;
-  type: AlertType;
-  status: AlertStatus;
-  openedAt: number;
-  updatedAt: number;
-  lastSeenAt: number;
-  resolvedAt: number | null;
-  frames: number;
-  classes: Record<string, number>;
-  maxCoverage: number;
-  trackIds: number[];
-  snapshotKey: string | null;
-  acknowledgedBy: string | null;
-  note: string | null;
-}
+export type Alert = AlertRecord;
 
 export interface AlertPage {
   items: Alert[];
   nextCursor: string | null;
-}
-
-export interface HistoryBucket {
-  start: number;
-  frames: number;
-  maxCounts: Record<string, number>;
-  meanCounts: Record<string, number>;
-  coverage: { mean: number; max: number };
-  uniqueItems: number;
 }
 
 export type BucketName = '1m' | '1h' | '1d';
@@ -149,12 +89,4 @@ export interface DetectResult {
   latencyMs: { total: number; inference: number };
   annotatedUrl: string;
   maskUrl: string | null;
-}
-
-export interface LiveEvent {
-  id: string;
-  type: string;
-  cameraId: string | null;
-  at: number;
-  data: Record<string, unknown>;
 }

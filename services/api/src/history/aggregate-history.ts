@@ -1,18 +1,9 @@
-import type { FrameSummary } from '@riverwatch/common';
+import type { FrameSummary, HistoryBucket } from '@riverwatch/common';
 
 export type BucketName = '1m' | '1h' | '1d';
 export const BUCKET_MS: Record<BucketName, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 /** Range shown when a request gives no `from`: a sensible screenful per bucket size. */
 export const DEFAULT_SPAN_MS: Record<BucketName, number> = { '1m': 3_600_000, '1h': 86_400_000, '1d': 30 * 86_400_000 };
-
-export interface HistoryBucket {
-  start: number;
-  frames: number;
-  maxCounts: Record<string, number>;
-  meanCounts: Record<string, number>;
-  coverage: { mean: number; max: number };
-  uniqueItems: number;
-}
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
