@@ -4,6 +4,7 @@ export * from './domain.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './events.ts';
+export * from './frame-ledger.ts';
 export * from './gc-tuning.ts';
 export * from './keys.ts';
 export * from './live-frame.ts';

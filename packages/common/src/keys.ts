@@ -50,6 +50,13 @@ export class RedisKeys {
   frameDone(cameraId: string, frameId: string): string {
     return `${this.prefix}:cam:{${cameraId}}:done:${frameId}`;
   }
+  /**
+   * What happened to each frame ingest queued (a stream: queued, then committed, dropped or
+   * failed with a reason), read by `riverwatch audit`. Trimmed to the history's retention window.
+   */
+  frameLedger(cameraId: string): string {
+    return `${this.prefix}:cam:{${cameraId}}:ledger`;
+  }
   /** Serialises the stateful part (tracker, rules) of one camera's frames across workers. */
   cameraLock(cameraId: string): string {
     return `${this.prefix}:cam:{${cameraId}}:lock`;

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { frameJobOptions, newId, type FrameJob, type Redis, type RedisKeys } from '@riverwatch/common';
+import { LedgerReason, frameJobOptions, ledgerOutcome, ledgerQueued, newId, type FrameJob, type Redis, type RedisKeys } from '@riverwatch/common';
 
 export interface PublishOutcome {
   /** Set when the frame was queued. */
@@ -13,7 +13,11 @@ export interface FramePublisherOptions {
   frameTtlSeconds: number;
   /** Tries per frame in the worker (inference/S3 errors retry with backoff). */
   attempts?: number;
+  /** How long the frame ledger keeps a camera's entries (default a week, the history's default). */
+  ledgerRetentionMs?: number;
 }
+
+const WEEK_MS = 7 * 24 * 3600_000;
 
 /** Waiting states: a job in one of these can still be taken back. */
 const TAKEABLE = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
@@ -29,6 +33,9 @@ const FINISHED = new Set(['completed', 'failed', 'unknown']);
  * maxInFlight frames, the oldest one still waiting is removed with its bytes
  * (latest wins); if all are being processed the new frame is dropped. Members
  * older than the frame TTL are pruned, so a crashed worker cannot wedge a camera.
+ *
+ * Each queued frame is entered in the camera's frame ledger (frame-ledger.ts) in the same
+ * MULTI; a frame taken back is entered as dropped (replaced by a newer one).
  */
 export class FramePublisher {
   constructor(
@@ -45,7 +52,7 @@ export class FramePublisher {
     let dropped = 0;
     const inFlight = await this.redis.zrange(inFlightKey, 0, -1);
     if (inFlight.length >= this.options.maxInFlight) {
-      const freed = await this.freeSlot(inFlightKey, inFlight, inFlight.length - this.options.maxInFlight + 1);
+      const freed = await this.freeSlot(frame.cameraId, inFlightKey, inFlight, inFlight.length - this.options.maxInFlight + 1);
       dropped += freed.replaced;
       if (freed.slots === 0) return { frameId: null, dropped: dropped + 1 };
     }
@@ -54,18 +61,20 @@ export class FramePublisher {
     // Separate commands, not MULTI: the frame key and the camera's key live in different cluster slots.
     // Bytes first, so a job never points at a frame that is not there yet.
     await this.redis.set(this.keys.frame(frameId), jpeg, 'EX', this.options.frameTtlSeconds);
-    await this.redis.multi().zadd(inFlightKey, frame.capturedAt, frameId).pexpire(inFlightKey, ttlMs * 2).exec();
+    const queued = this.redis.multi().zadd(inFlightKey, frame.capturedAt, frameId).pexpire(inFlightKey, ttlMs * 2);
+    await ledgerQueued(queued, this.keys, frame.cameraId, frameId, this.options.ledgerRetentionMs ?? WEEK_MS).exec();
     try {
       await this.frames.add('frame', { ...frame, frameId, source: 'camera' }, frameJobOptions(frameId, this.options.attempts));
     } catch (err) {
-      await Promise.all([this.redis.zrem(inFlightKey, frameId), this.redis.del(this.keys.frame(frameId))]).catch(() => {});
+      const undo = ledgerOutcome(this.redis.multi().zrem(inFlightKey, frameId), this.keys, frame.cameraId, frameId, 'failed', LedgerReason.enqueueFailed);
+      await Promise.all([undo.exec(), this.redis.del(this.keys.frame(frameId))]).catch(() => {});
       throw err;
     }
     return { frameId, dropped };
   }
 
   /** Frees up to `needed` slots, oldest first; waiting jobs are removed, finished ones only forgotten. */
-  private async freeSlot(inFlightKey: string, oldestFirst: string[], needed: number): Promise<{ slots: number; replaced: number }> {
+  private async freeSlot(cameraId: string, inFlightKey: string, oldestFirst: string[], needed: number): Promise<{ slots: number; replaced: number }> {
     let slots = 0;
     let replaced = 0;
     for (const frameId of oldestFirst) {
@@ -76,7 +85,8 @@ export class FramePublisher {
         await this.redis.zrem(inFlightKey, frameId);
         slots++;
       } else if (TAKEABLE.has(state) && (await this.frames.remove(frameId)) === 1) {
-        await Promise.all([this.redis.zrem(inFlightKey, frameId), this.redis.del(this.keys.frame(frameId))]);
+        const taken = ledgerOutcome(this.redis.multi().zrem(inFlightKey, frameId), this.keys, cameraId, frameId, 'dropped', LedgerReason.replaced);
+        await Promise.all([taken.exec(), this.redis.del(this.keys.frame(frameId))]);
         slots++;
         replaced++;
       }

@@ -57,7 +57,7 @@ export async function start(ctx: ServiceContext): Promise<RunningIngest> {
     {
       settings,
       replicaId,
-      publisher: new FramePublisher(redis, keys, frames, { maxInFlight: settings.maxInFlight, frameTtlSeconds: config.frameTtlSeconds, attempts: config.worker.frameAttempts }),
+      publisher: new FramePublisher(redis, keys, frames, { maxInFlight: settings.maxInFlight, frameTtlSeconds: config.frameTtlSeconds, attempts: config.worker.frameAttempts, ledgerRetentionMs: config.worker.summaryRetentionHours * 3600_000 }),
       events: new CameraEvents(new EventPublisher(redis, keys, webhooks), cameraEvents),
       status,
       metrics,

@@ -7,6 +7,8 @@ import {
   QueueName,
   RedisKeys,
   createRedis,
+  LedgerReason,
+  ledgerOutcome,
   stopOnce,
   type CameraEventJob,
   type FrameJob,
@@ -84,18 +86,22 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   });
   // A frame finished for good (done, or out of tries) leaves its camera's in-flight set, which
   // ingest bounds, and its bytes go: nothing reads them again, and Redis then holds only frames
-  // in flight instead of every frame of the last FRAME_TTL_SECONDS.
-  const finished = (job: { data: FrameJob }) =>
-    Promise.all([redis.zrem(keys.cameraInFlight(job.data.cameraId), job.data.frameId), redis.del(keys.frame(job.data.frameId))]).catch((err: Error) =>
-      logger.warn({ err, frameId: job.data.frameId }, 'finished-frame bookkeeping failed'),
-    );
+  // in flight instead of every frame of the last FRAME_TTL_SECONDS. A frame that ran out of tries
+  // is entered in the frame ledger in the same MULTI (other outcomes were entered by the processor).
+  const finished = (job: { data: FrameJob }, outOfTries = false) => {
+    const { cameraId, frameId } = job.data;
+    const tx = redis.multi().zrem(keys.cameraInFlight(cameraId), frameId);
+    if (outOfTries) ledgerOutcome(tx, keys, cameraId, frameId, 'failed', LedgerReason.outOfTries);
+    return Promise.all([tx.exec(), redis.del(keys.frame(frameId))]).catch((err: Error) => logger.warn({ err, frameId }, 'finished-frame bookkeeping failed'));
+  };
   frames.on('completed', (job) => void finished(job));
   frames.on('failed', (job, err) => {
     logger.warn({ err, frameId: job?.data.frameId, cameraId: job?.data.cameraId, attempts: job?.attemptsMade }, 'frame job failed');
     if (!job?.finishedOn) return; // BullMQ retries it
     // Corrupt and expired frames fail unrecoverably and were counted as such; anything else ran out of tries.
-    if (!(err instanceof UnrecoverableError)) framesProcessed.inc({ outcome: 'failed' });
-    void finished(job);
+    const outOfTries = !(err instanceof UnrecoverableError);
+    if (outOfTries) framesProcessed.inc({ outcome: 'failed' });
+    void finished(job, outOfTries);
   });
   frames.on('error', (err) => logger.error({ err }, 'frames worker error'));
 

@@ -1,6 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
   InvalidInputError,
+  LedgerReason,
+  recordOutcome,
   type CameraConfig,
   type Detection,
   type FrameJob,
@@ -56,11 +58,12 @@ export class FrameProcessor {
     const bytes = await this.d.redis.getBuffer(this.d.keys.frame(frame.frameId));
     if (!bytes) {
       framesProcessed.inc({ outcome: 'expired' });
+      await this.recordFailure(frame, LedgerReason.expired, log);
       throw new UnrecoverableError(`frame ${frame.frameId} bytes are gone (expired or never written)`);
     }
 
     const camera = await this.d.cameras.config(frame.cameraId, this.d.config.worker);
-    if (!camera) return this.dropDeleted(log);
+    if (!camera) return this.dropDeleted(frame, log);
     const detectorName = frame.detectorModel ?? camera.detectorModel;
     const detector = await this.d.models.get(detectorName);
 
@@ -68,9 +71,10 @@ export class FrameProcessor {
     // The camera's tiling override was checked when it was saved; the model's when it loaded.
     const tiling = resolveTiling(detector, camera.tiling);
     // Decoding is the first thing preprocess does: a corrupt frame fails here, once, without retries.
-    const input = await this.d.vision.preprocessTiles(bytes, detector, tiling).catch((err: Error) => {
+    const input = await this.d.vision.preprocessTiles(bytes, detector, tiling).catch(async (err: Error) => {
       if (!(err instanceof InvalidInputError)) throw err;
       framesProcessed.inc({ outcome: 'corrupt' });
+      await this.recordFailure(frame, LedgerReason.corrupt, log);
       throw new UnrecoverableError(`frame ${frame.frameId} is corrupt: ${err.message}`);
     });
     frameLatency.observe({ step: 'preprocess' }, (performance.now() - t0) / 1000);
@@ -119,7 +123,7 @@ export class FrameProcessor {
         framesProcessed.inc({ outcome: 'duplicate' });
         return frameResult;
       }
-      if (committed === 'camera_deleted') return this.dropDeleted(log);
+      if (committed === 'camera_deleted') return this.dropDeleted(frame, log);
       await this.d.review.consider(frame, bytes, detections, detector.classes);
     }
     frameResult.latencyMs.total = Math.round((performance.now() - started) * 10) / 10;
@@ -129,10 +133,17 @@ export class FrameProcessor {
     return frameResult;
   }
 
-  private dropDeleted(log: Logger): null {
+  private async dropDeleted(frame: FrameJob, log: Logger): Promise<null> {
     log.info('camera deleted while its frame was queued: frame dropped');
+    // Before the job completes: if this write fails the job retries and writes it then.
+    await recordOutcome(this.d.redis, this.d.keys, frame.cameraId, frame.frameId, 'dropped', LedgerReason.cameraDeleted);
     framesProcessed.inc({ outcome: 'camera_deleted' });
     return null;
+  }
+
+  /** A frame that fails without retrying goes into the frame ledger first; the audit reads the job's state if this write is lost. */
+  private async recordFailure(frame: FrameJob, reason: string, log: Logger): Promise<void> {
+    await recordOutcome(this.d.redis, this.d.keys, frame.cameraId, frame.frameId, 'failed', reason).catch((err: Error) => log.warn({ err, reason }, 'frame ledger write failed'));
   }
 
   /** Segment every N frames or when the cached mask is too old; otherwise reuse the camera's cached mask. */

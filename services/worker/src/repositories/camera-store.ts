@@ -1,6 +1,7 @@
 import {
   DEFAULT_ALERT_RULES,
   cameraDefaults,
+  ledgerOutcome,
   readCachedWaterMask,
   writeCachedWaterMask,
   writeLiveFrame,
@@ -98,7 +99,8 @@ export class CameraStore {
    * latest state. Stream ids come from capture time, so history queries are a range read
    * ('-*' lets Redis pick the sequence). A stream id must grow, so a late frame (committed
    * after a newer one: parallel workers, a retry) is filed at `latestCapturedAt`, the newest
-   * capture time committed so far; its JSON keeps its own capturedAt.
+   * capture time committed so far; its JSON keeps its own capturedAt. The frame ledger's
+   * `committed` goes in the same MULTI: a frame is in the history exactly when it is committed.
    */
   async appendSummary(cameraId: string, summary: FrameSummary, latestCapturedAt: number): Promise<void> {
     const key = this.keys.frameSummaries(cameraId);
@@ -107,6 +109,7 @@ export class CameraStore {
     const minId = Math.max(0, fileAt - this.summaryRetentionMs);
     const tx = this.redis.multi().xadd(key, 'MINID', '~', String(minId), `${fileAt}-*`, 'json', JSON.stringify(summary));
     if (!superseded) tx.set(this.keys.cameraState(cameraId), JSON.stringify(summary));
+    ledgerOutcome(tx, this.keys, cameraId, summary.frameId, 'committed');
     await tx.exec().then(throwOnMultiError);
   }
 

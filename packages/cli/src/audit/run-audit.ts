@@ -1,0 +1,115 @@
+import { Queue } from 'bullmq';
+import { QueueName, mgetKeys, readLedger, ledgerCameraId, scanKeys, type AlertRecord, type EvidenceStore, type FrameJob, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
+import { accountFrames, duplicateAlerts, duplicateHistory, emptyCounts, type AuditProblem, type FrameCounts, type JobInfo } from './frame-accounting.ts';
+
+export interface AuditOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  store: EvidenceStore;
+  /** Frames queued and alerts opened at or after this time (ms); default: all the ledger keeps. */
+  since?: number;
+  cameraId?: string;
+}
+
+export interface AuditReport {
+  since: number;
+  until: number;
+  cameras: number;
+  frames: FrameCounts;
+  dropReasons: Record<string, number>;
+  failReasons: Record<string, number>;
+  duplicates: { commits: number; history: number; alerts: number };
+  alerts: { checked: number; missingEvidence: number };
+  /** The first 100 problems found. */
+  problems: AuditProblem[];
+  /** Nothing lost, nothing in two states, nothing duplicated, every alert's evidence in S3. */
+  ok: boolean;
+}
+
+const MAX_PROBLEMS = 100;
+
+/**
+ * Reads the frame ledger, the history and the alerts back and accounts for every frame
+ * ingest queued since `since`. Read-only: safe on a running pipeline (frames still in the
+ * queue are reported as in flight).
+ */
+export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
+  const { redis, keys, store } = opts;
+  const since = opts.since ?? 0;
+  const cameraIds = opts.cameraId
+    ? [opts.cameraId]
+    : (await scanKeys(redis, keys.frameLedger('*'))).flatMap((k) => ledgerCameraId(keys, k) ?? []).sort();
+  const report: AuditReport = {
+    since,
+    until: Date.now(),
+    cameras: cameraIds.length,
+    frames: emptyCounts(),
+    dropReasons: {},
+    failReasons: {},
+    duplicates: { commits: 0, history: 0, alerts: 0 },
+    alerts: { checked: 0, missingEvidence: 0 },
+    problems: [],
+    ok: true,
+  };
+  const problems: AuditProblem[] = [];
+  const queue = new Queue<FrameJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
+  try {
+    for (const cameraId of cameraIds) {
+      const first = await readLedger(redis, keys, cameraId, { since });
+      // Frames with no outcome yet: their jobs are looked up, then the ledger is read again from
+      // where it ended, so a frame finished in between is counted by its outcome, not as lost.
+      const jobs = new Map<string, JobInfo>();
+      for (const frameId of accountFrames(cameraId, first).unresolved) jobs.set(frameId, await jobInfo(queue, frameId));
+      const last = first.at(-1)?.id;
+      const tail = last ? await readLedger(redis, keys, cameraId, { afterId: last }) : [];
+      const account = accountFrames(cameraId, [...first, ...tail], jobs);
+      for (const k of Object.keys(report.frames) as (keyof FrameCounts)[]) report.frames[k] += account.counts[k];
+      merge(report.dropReasons, account.dropReasons);
+      merge(report.failReasons, account.failReasons);
+      report.duplicates.commits += account.duplicateCommits;
+      problems.push(...account.problems);
+
+      const history = await redis.xrange(keys.frameSummaries(cameraId), String(since), '+');
+      const dupHistory = duplicateHistory(cameraId, history.map(([, f]) => (JSON.parse(f[f.indexOf('json') + 1]!) as FrameSummary).frameId));
+      report.duplicates.history += dupHistory.length;
+      problems.push(...dupHistory);
+    }
+
+    const alerts = await alertsSince(redis, keys, since, opts.cameraId);
+    const dupAlerts = duplicateAlerts(alerts);
+    report.duplicates.alerts = dupAlerts.length;
+    problems.push(...dupAlerts);
+    for (const alert of alerts) {
+      report.alerts.checked++;
+      for (const key of [alert.snapshotKey, alert.frameKey]) {
+        if (key && !(await store.exists('snapshots', key))) {
+          report.alerts.missingEvidence++;
+          problems.push({ kind: 'missing_evidence', cameraId: alert.cameraId, alertId: alert.id, detail: `snapshots/${key} does not exist` });
+        }
+      }
+    }
+  } finally {
+    await queue.close();
+  }
+  report.problems = problems.slice(0, MAX_PROBLEMS);
+  report.ok = problems.length === 0;
+  return report;
+}
+
+async function jobInfo(queue: Queue<FrameJob>, frameId: string): Promise<JobInfo> {
+  const state = await queue.getJobState(frameId);
+  if (state !== 'failed') return { state };
+  const job = await queue.getJob(frameId);
+  return { state, failedReason: job?.failedReason };
+}
+
+/** Alerts opened at or after `since` and those still open then (one camera's, or all). */
+async function alertsSince(redis: Redis, keys: RedisKeys, since: number, cameraId?: string): Promise<AlertRecord[]> {
+  const ids = await redis.zrange(keys.alertIndex(), 0, -1);
+  const records = (await mgetKeys(redis, ids.map((id) => keys.alert(id)))).flatMap((json) => (json ? [JSON.parse(json) as AlertRecord] : []));
+  return records.filter((a) => (!cameraId || a.cameraId === cameraId) && (a.openedAt >= since || a.resolvedAt === null || a.resolvedAt >= since));
+}
+
+function merge(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+}

@@ -1,0 +1,83 @@
+import type { ChainableCommander } from 'ioredis';
+import type { RedisKeys } from './keys.ts';
+import type { Redis } from './redis.ts';
+
+/**
+ * The frame ledger: per camera, a Redis stream (`cam:{id}:ledger`) of what happened to each
+ * frame ingest queued. Ingest writes `queued`; the worker (or ingest, when it replaces a
+ * waiting frame) writes exactly one outcome: `committed`, `dropped` or `failed`, the last two
+ * with a reason. `riverwatch audit` reads it back and checks that every frame has exactly one.
+ *
+ * Cheap: each write is one XADD inside a MULTI the caller sends anyway (ingest's in-flight
+ * MULTI, the worker's summary MULTI). Bounded: the queued write trims the stream to the
+ * retention window (MINID) and sets its TTL to that window; outcome writes use NOMKSTREAM,
+ * so they never create a ledger without a TTL (a deleted camera's, a test's own frames).
+ */
+export type FrameOutcome = 'committed' | 'dropped' | 'failed';
+export type LedgerEvent = 'queued' | FrameOutcome;
+
+/** Reasons a frame is dropped (it was fine, but is not processed) or failed (it could not be). */
+export const LedgerReason = {
+  /** Ingest took the waiting frame back to make room for a newer one (latest wins). */
+  replaced: 'replaced_by_newer',
+  cameraDeleted: 'camera_deleted',
+  /** Its bytes were gone (frame TTL) before a worker took it. */
+  expired: 'expired',
+  corrupt: 'corrupt',
+  /** Inference, S3 or Redis errors on every try. */
+  outOfTries: 'out_of_tries',
+  /** The job could not be added (Redis refused): ingest's publish threw. */
+  enqueueFailed: 'enqueue_failed',
+} as const;
+
+export interface LedgerEntry {
+  /** Stream id; its first part is Redis's clock when the entry was written. */
+  id: string;
+  at: number;
+  frameId: string;
+  event: LedgerEvent;
+  reason: string | null;
+}
+
+/** Adds `queued` to a MULTI/pipeline; the ledger is created if needed and kept `retentionMs`. */
+export function ledgerQueued(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frameId: string, retentionMs: number, now = Date.now()): ChainableCommander {
+  const key = keys.frameLedger(cameraId);
+  const minId = String(Math.max(0, now - retentionMs));
+  return tx.xadd(key, 'MINID', '~', minId, '*', 'f', frameId, 'e', 'queued').pexpire(key, retentionMs);
+}
+
+/** Adds a frame's outcome to a MULTI/pipeline. Written only into an existing ledger (ingest's). */
+export function ledgerOutcome(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frameId: string, outcome: FrameOutcome, reason?: string): ChainableCommander {
+  const fields = reason ? ['f', frameId, 'e', outcome, 'r', reason] : ['f', frameId, 'e', outcome];
+  return tx.xadd(keys.frameLedger(cameraId), 'NOMKSTREAM', '*', ...fields);
+}
+
+/** Writes one outcome on its own (paths that have no MULTI of their own: failures, drops). */
+export async function recordOutcome(redis: Redis, keys: RedisKeys, cameraId: string, frameId: string, outcome: FrameOutcome, reason?: string): Promise<void> {
+  const results = await ledgerOutcome(redis.multi(), keys, cameraId, frameId, outcome, reason).exec();
+  for (const [err] of results ?? []) if (err) throw err;
+}
+
+/** The camera's ledger entries written at or after `since` (ms), or after the entry `afterId`; oldest first. */
+export async function readLedger(redis: Redis, keys: RedisKeys, cameraId: string, from: { since?: number; afterId?: string } = {}): Promise<LedgerEntry[]> {
+  const key = keys.frameLedger(cameraId);
+  const entries: LedgerEntry[] = [];
+  for (let start = from.afterId ? `(${from.afterId}` : String(from.since ?? 0); ; ) {
+    const page = await redis.xrange(key, start, '+', 'COUNT', 5000);
+    for (const [id, fields] of page) entries.push(parseLedgerEntry(id, fields));
+    if (page.length < 5000) return entries;
+    start = `(${page[page.length - 1]![0]}`;
+  }
+}
+
+export function parseLedgerEntry(id: string, fields: string[]): LedgerEntry {
+  const map: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
+  return { id, at: Number(id.split('-')[0]), frameId: map.f ?? '', event: (map.e ?? 'queued') as LedgerEvent, reason: map.r ?? null };
+}
+
+/** Camera ids that have a ledger (a deleted camera's stays until it expires). */
+export function ledgerCameraId(keys: RedisKeys, key: string): string | null {
+  const m = key.match(/:cam:\{([^}]*)\}:ledger$/);
+  return key.startsWith(`${keys.prefix}:`) && m ? m[1]! : null;
+}
