@@ -1,11 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { runStack, type Stack } from '@riverwatch/cli';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { repoRoot } from '../support/cli.ts';
-import { ClipFeeder, cameraAlerts, loadClip, saveCamera } from '../support/clip-feeder.ts';
+import { cameraAlerts, loadClip, saveCamera } from '../support/clip-feeder.ts';
 import { metricValue, scrape } from '../inference/support.ts';
 import { apiBase, workerMetricsPort } from '../support/stack.ts';
+import { startModelStack, type ModelStack } from '../support/worker-stack.ts';
 
 /**
  * Deleting a camera through the API while it has an open alert and a history. What must
@@ -14,22 +12,15 @@ import { apiBase, workerMetricsPort } from '../support/stack.ts';
  * the queue is dropped and counted, and re-creates nothing.
  */
 describe('a camera deleted with an open alert', () => {
-  let ctx: TestContext | undefined;
-  let stack: Stack | undefined;
-  let feeder: ClipFeeder | undefined;
+  let run: ModelStack | undefined;
 
-  afterAll(async () => {
-    await feeder?.close();
-    await stack?.stop();
-    await ctx?.cleanup();
-  });
+  afterAll(() => run?.stop());
 
   it('resolves its alerts, drops its state and ignores its late frames', async () => {
-    ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, REVIEW_INTERVAL_SECONDS: '0' });
-    stack = await runStack({ services: ['inference', 'worker', 'api'], env: ctx.env });
+    run = await startModelStack({ services: ['inference', 'worker', 'api'] });
+    const { ctx, stack, feeder } = run;
     const base = apiBase(stack);
     const workerMetrics = workerMetricsPort(stack);
-    feeder = new ClipFeeder(ctx);
     const clip = loadClip('debris-appears');
     const cameraId = 'cam-deleted';
     await saveCamera(ctx, cameraId);

@@ -4,32 +4,27 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { Queue } from 'bullmq';
-import { runStack, type Stack } from '@riverwatch/cli';
 import { QueueName, type AlertRecord, type CameraEventJob, type LiveEvent } from '@riverwatch/common';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { repoRoot, runCli } from '../support/cli.ts';
-import { ClipFeeder, cameraAlerts, loadClip, saveCamera, truthCoverage } from '../support/clip-feeder.ts';
+import type { TestContext } from '../support/context.ts';
+import { runCli } from '../support/cli.ts';
+import { startModelStack, type ModelStack } from '../support/worker-stack.ts';
+import { cameraAlerts, loadClip, saveCamera, truthCoverage, type ClipFeeder } from '../support/clip-feeder.ts';
 
 /**
  * The worker against real Redis, the S3 server and the inference service with
  * the shipped models, on rendered clips whose ground truth says what must happen.
  */
 describe('worker on rendered clips', () => {
+  let run: ModelStack;
   let ctx: TestContext;
-  let stack: Stack;
   let feeder: ClipFeeder;
 
   beforeAll(async () => {
-    ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, WORKER_CONCURRENCY: '2', REVIEW_INTERVAL_SECONDS: '0' });
-    stack = await runStack({ services: ['inference', 'worker'], env: ctx.env });
-    feeder = new ClipFeeder(ctx);
+    run = await startModelStack({ env: { WORKER_CONCURRENCY: '2' } });
+    ({ ctx, feeder } = run);
   });
 
-  afterAll(async () => {
-    await feeder?.close();
-    await stack?.stop();
-    await ctx?.cleanup();
-  });
+  afterAll(() => run?.stop());
 
   it('debris appearing at frame 20 opens a debris alert within the persistence window, with evidence in S3', async () => {
     const clip = loadClip('debris-appears');

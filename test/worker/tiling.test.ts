@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStack, type Stack } from '@riverwatch/cli';
 import type { CameraConfig, FrameResult } from '@riverwatch/common';
-import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
-import { ClipFeeder, saveCamera } from '../support/clip-feeder.ts';
+import { saveCamera } from '../support/clip-feeder.ts';
 import { workerMetricsPort } from '../support/stack.ts';
+import { startModelStack, type ModelStack } from '../support/worker-stack.ts';
 import { metricValue, scrape } from '../inference/support.ts';
 import { cli } from '../vision/support.ts';
 
@@ -20,34 +19,26 @@ const MODEL = 'debris-yolov5';
  * camera can turn tiling off.
  */
 describe('worker: tiled detection', () => {
-  let ctx: TestContext;
-  let stack: Stack;
-  let feeder: ClipFeeder;
+  let run: ModelStack;
 
   beforeAll(async () => {
-    ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, REVIEW_INTERVAL_SECONDS: '0' });
-    stack = await runStack({ services: ['inference', 'worker'], env: ctx.env });
-    feeder = new ClipFeeder(ctx);
+    run = await startModelStack();
   });
 
-  afterAll(async () => {
-    await feeder?.close();
-    await stack?.stop();
-    await ctx?.cleanup();
-  });
+  afterAll(() => run?.stop());
 
   /** One frame through the worker; returns its result and the detector batches the server ran for it. */
   async function detect(cameraId: string, seq: number): Promise<{ result: FrameResult; batches: number; inputs: number }> {
-    const port = workerMetricsPort(stack);
+    const port = workerMetricsPort(run.stack);
     const before = await scrape(port);
-    const result = await feeder.finished(await feeder.enqueue(cameraId, frame, seq, { width: 1280, height: 720 }));
+    const result = await run.feeder.finished(await run.feeder.enqueue(cameraId, frame, seq, { width: 1280, height: 720 }));
     const after = await scrape(port);
     const delta = (name: string) => metricValue(after, name, { model: MODEL }) - metricValue(before, name, { model: MODEL });
     return { result: result!, batches: delta('riverwatch_inference_batch_size_count'), inputs: delta('riverwatch_inference_batch_size_sum') };
   }
 
   it('sends the tiles of a frame as one batch and merges them into frame pixels, as riverwatch detect does', async () => {
-    await saveCamera(ctx, 'cam-tiled');
+    await saveCamera(run.ctx, 'cam-tiled');
     const { result, batches, inputs } = await detect('cam-tiled', 0);
     expect(batches).toBe(1);
     expect(inputs).toBe(10);
@@ -60,9 +51,9 @@ describe('worker: tiled detection', () => {
     }
 
     // The same frame in process, through the CLI: the same tiles and merge give the same boxes.
-    const run = await cli('detect', '--model', `${repoRoot}models/${MODEL}`, '--json', '--threads', '1', `${repoRoot}test/fixtures/tiling/river-1280x720.jpg`);
-    expect(run.code, run.stderr).toBe(0);
-    const cliDets = (JSON.parse(run.stdout) as { images: { detections: { box: number[]; score: number }[] }[] }).images[0]!.detections;
+    const inProcess = await cli('detect', '--model', `${repoRoot}models/${MODEL}`, '--json', '--threads', '1', `${repoRoot}test/fixtures/tiling/river-1280x720.jpg`);
+    expect(inProcess.code, inProcess.stderr).toBe(0);
+    const cliDets = (JSON.parse(inProcess.stdout) as { images: { detections: { box: number[]; score: number }[] }[] }).images[0]!.detections;
     // The worker drops detections off the water; every one it kept is among the CLI's.
     for (const d of result.detections) {
       expect(cliDets.some((c) => c.box.every((v, k) => Math.abs(v - d.box[k]!) <= 0.5) && Math.abs(c.score - d.score) < 1e-3), JSON.stringify(d)).toBe(true);
@@ -71,8 +62,8 @@ describe('worker: tiled detection', () => {
   });
 
   it("a camera's tiling override runs the frame whole", async () => {
-    const camera: CameraConfig = await saveCamera(ctx, 'cam-whole');
-    await ctx.redis.set(ctx.keys.camera('cam-whole'), JSON.stringify({ ...camera, tiling: { enabled: false } }));
+    const camera: CameraConfig = await saveCamera(run.ctx, 'cam-whole');
+    await run.ctx.redis.set(run.ctx.keys.camera('cam-whole'), JSON.stringify({ ...camera, tiling: { enabled: false } }));
     const { batches, inputs } = await detect('cam-whole', 0);
     expect(batches).toBe(1);
     expect(inputs).toBe(1);

@@ -1,0 +1,36 @@
+import type { ServiceName } from '@riverwatch/common';
+import { runStack, type Stack } from '@riverwatch/cli';
+import { createTestContext, type TestContext } from './context.ts';
+import { repoRoot } from './cli.ts';
+import { ClipFeeder } from './clip-feeder.ts';
+
+/** A test context with the given services running on it (the shipped models) and a feeder for its frame queue. */
+export interface ModelStack {
+  ctx: TestContext;
+  stack: Stack;
+  feeder: ClipFeeder;
+  /** Closes the feeder, stops the services and deletes the context's keys; safe after a failed start. */
+  stop(): Promise<void>;
+}
+
+export async function startModelStack(opts: { services?: ServiceName[]; env?: Record<string, string> } = {}): Promise<ModelStack> {
+  const ctx = await createTestContext({ MODEL_REPOSITORY: `${repoRoot}models`, REVIEW_INTERVAL_SECONDS: '0', ...opts.env });
+  let stack: Stack | undefined;
+  try {
+    stack = await runStack({ services: opts.services ?? ['inference', 'worker'], env: ctx.env });
+  } catch (err) {
+    await ctx.cleanup();
+    throw err;
+  }
+  const feeder = new ClipFeeder(ctx);
+  return {
+    ctx,
+    stack,
+    feeder,
+    async stop() {
+      await feeder.close();
+      await stack.stop();
+      await ctx.cleanup();
+    },
+  };
+}
