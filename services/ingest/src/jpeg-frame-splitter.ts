@@ -109,7 +109,9 @@ export class JpegFrameSplitter {
       // Entropy-coded data: FF 00 is a stuffed byte, FF D0..D7 restart markers.
       const j = buf.indexOf(0xff, i);
       if (j === -1 || j + 1 >= buf.length) {
-        i = j === -1 ? buf.length : j;
+        // i may lie past the bytes held (the SOS segment's length reaches into the next chunk): keep it there,
+        // or the rest of that segment would be scanned as entropy data and the frame cut depend on chunking.
+        i = j === -1 ? Math.max(i, buf.length) : j;
         break;
       }
       const next = buf[j + 1];

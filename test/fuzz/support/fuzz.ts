@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import fc from 'fast-check';
+
+/**
+ * Fixed-seed fuzzing with fast-check. Each surface has its own seed (derived from
+ * FUZZ_SEED and the surface's name, so adding a surface never changes another's
+ * inputs) and a run count (FUZZ_RUNS overrides every default). Both are printed.
+ * A failing input, shrunk by fast-check, is written to test/fuzz/regressions/<surface>/
+ * and replayed by that surface's test on every later run.
+ */
+
+export const REGRESSIONS_DIR = new URL('../regressions/', import.meta.url).pathname;
+
+/** The base seed unless FUZZ_SEED says otherwise. */
+const DEFAULT_SEED = 17_2025;
+
+export interface FuzzSurface {
+  name: string;
+  seed: number;
+  runs: number;
+}
+
+function envInt(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) throw new Error(`${name} must be an integer, got '${raw}'`);
+  return n;
+}
+
+/**
+ * A surface's seed and run count. `runs` is the count for this surface; FUZZ_RUNS
+ * replaces it, and FUZZ_SCALE (a factor) scales it (`npm run test:fuzz` runs the full counts).
+ */
+export function fuzzSurface(name: string, runs: number): FuzzSurface {
+  const base = envInt('FUZZ_SEED') ?? DEFAULT_SEED;
+  const offset = createHash('sha256').update(name).digest().readUInt32BE(0);
+  const seed = (base ^ offset) | 0;
+  const scale = Number(process.env.FUZZ_SCALE ?? '1');
+  const count = envInt('FUZZ_RUNS') ?? Math.max(1, Math.round(runs * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
+  const surface = { name, seed, runs: count };
+  console.log(`[fuzz] ${name}: seed=${seed} runs=${count} (FUZZ_SEED=${base}; replay with FUZZ_SEED=${base} FUZZ_RUNS=${count})`);
+  return surface;
+}
+
+/** JSON with bytes: Uint8Array/Buffer values become {"$bytes": base64}. */
+function encode(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('base64') };
+  if (Array.isArray(value)) return value.map(encode);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
+  if (typeof value === 'number' && !Number.isFinite(value)) return { $number: String(value) };
+  if (typeof value === 'bigint') return { $bigint: value.toString() };
+  if (value === undefined) return { $undefined: true };
+  return value;
+}
+
+function decode(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decode);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (typeof o.$bytes === 'string') return Buffer.from(o.$bytes, 'base64');
+    if (typeof o.$number === 'string') return Number(o.$number);
+    if (typeof o.$bigint === 'string') return BigInt(o.$bigint);
+    if (o.$undefined === true) return undefined;
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, decode(v)]));
+  }
+  return value;
+}
+
+export interface RegressionCase<T> {
+  file: string;
+  input: T;
+  /** What went wrong when the input was found (or why it was written by hand). */
+  error: string;
+}
+
+/** The saved failing inputs of a surface (none when the folder is absent). */
+export function regressionCases<T>(surface: string): RegressionCase<T>[] {
+  const dir = join(REGRESSIONS_DIR, surface);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const saved = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { input: unknown; error: string };
+      return { file: `${surface}/${f}`, input: decode(saved.input) as T, error: saved.error };
+    });
+}
+
+/** Writes a failing input where regressionCases() finds it; the file's path. */
+export function saveRegression(surface: FuzzSurface, input: unknown, error: string, replayPath?: string): string {
+  const dir = join(REGRESSIONS_DIR, surface.name);
+  mkdirSync(dir, { recursive: true });
+  const body = encode(input);
+  const id = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 12);
+  const file = join(dir, `${id}.json`);
+  writeFileSync(file, JSON.stringify({ surface: surface.name, seed: surface.seed, path: replayPath, error, input: body }, null, 2) + '\n');
+  return file;
+}
+
+/**
+ * Runs `check` on `surface.runs` inputs drawn from `arb` with the surface's seed.
+ * The first failure is shrunk, saved as a regression case, and fails the test
+ * with the seed, the file and the error.
+ */
+export async function fuzz<T>(surface: FuzzSurface, arb: fc.Arbitrary<T>, check: (input: T) => Promise<void> | void, opts: { shrink?: boolean } = {}): Promise<void> {
+  const details = await fc.check(
+    fc.asyncProperty(arb, async (input) => {
+      await check(input);
+    }),
+    { seed: surface.seed, numRuns: surface.runs, endOnFailure: opts.shrink === false },
+  );
+  if (!details.failed) return;
+  const input = details.counterexample?.[0];
+  const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  const file = saveRegression(surface, input, error, details.counterexamplePath ?? undefined);
+  throw new Error(
+    `fuzz ${surface.name} failed after ${details.numRuns} runs (seed ${surface.seed}, path ${details.counterexamplePath}): ${error}\n` +
+      `failing input saved to ${file}; it is replayed as a regression case from now on`,
+  );
+}
+
+/** Replays every saved case of a surface through `check`; each failure names its file. */
+export async function replayRegressions<T>(surface: string, check: (input: T) => Promise<void> | void): Promise<number> {
+  const cases = regressionCases<T>(surface);
+  for (const c of cases) {
+    try {
+      await check(c.input);
+    } catch (err) {
+      throw new Error(`regression case ${c.file} (first seen as: ${c.error}) fails again: ${(err as Error).message}`);
+    }
+  }
+  return cases.length;
+}
+
+let gcFn: (() => void) | undefined;
+
+/** A full garbage collection, without needing node --expose-gc on the command line. */
+export function collectGarbage(): void {
+  if (!gcFn) {
+    setFlagsFromString('--expose-gc');
+    gcFn = runInNewContext('gc') as () => void;
+  }
+  gcFn();
+  gcFn();
+}
+
+export interface MemorySample {
+  rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+}
+
+/** Memory after a full GC. */
+export function memoryAfterGc(): MemorySample {
+  collectGarbage();
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external + m.arrayBuffers };
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Memory growth from `before` to now (after GC), printed; fails past the bounds.
+ * The bounds are generous: they catch a leak per input (10k inputs of a few KB
+ * each leaked is tens of MB), not allocator noise.
+ */
+export function assertMemoryBounded(surface: string, before: MemorySample, bounds: { heapMiB?: number; rssMiB?: number } = {}): void {
+  const after = memoryAfterGc();
+  const heap = (after.heapUsedBytes - before.heapUsedBytes) / MiB;
+  const rss = (after.rssBytes - before.rssBytes) / MiB;
+  const external = (after.externalBytes - before.externalBytes) / MiB;
+  console.log(
+    `[fuzz] ${surface}: memory after GC: heap ${(before.heapUsedBytes / MiB).toFixed(1)} -> ${(after.heapUsedBytes / MiB).toFixed(1)} MiB (${heap >= 0 ? '+' : ''}${heap.toFixed(1)}), ` +
+      `rss ${(before.rssBytes / MiB).toFixed(0)} -> ${(after.rssBytes / MiB).toFixed(0)} MiB (${rss >= 0 ? '+' : ''}${rss.toFixed(0)}), external ${external >= 0 ? '+' : ''}${external.toFixed(1)} MiB`,
+  );
+  const heapBound = bounds.heapMiB ?? 48;
+  const rssBound = bounds.rssMiB ?? 256;
+  if (heap > heapBound) throw new Error(`${surface}: heap grew by ${heap.toFixed(1)} MiB after GC (bound ${heapBound} MiB)`);
+  if (rss > rssBound) throw new Error(`${surface}: RSS grew by ${rss.toFixed(0)} MiB after GC (bound ${rssBound} MiB)`);
+}
