@@ -28,6 +28,77 @@ export interface ModelConfig {
   evaluation?: Record<string, unknown>;
   /** Detectors: run over overlapping tiles of the frame at (near) native resolution. */
   tiling?: TilingConfig;
+  /** Detectors: the inference server decodes and runs NMS itself and offers a small `detections` output. */
+  postprocess?: PostprocessConfig;
+}
+
+/**
+ * Server-side post-processing (as a Triton ensemble or a DeepStream parser does): the
+ * inference server decodes the raw output with the same decoders the worker uses
+ * (packages/vision/src/decode), runs NMS and returns `detections` [batch, N, 6] rows of
+ * x1, y1, x2, y2, score, class in model-input pixels. The raw output stays servable by name.
+ * Unset fields take the model's own values (format, thresholds) or the decoders' defaults.
+ */
+export interface PostprocessConfig {
+  enabled: boolean;
+  /** The decoder: yolov5, ssd (anchors + softmax scores) or ssd-nms (NMS in the graph). Default: the model's format. */
+  format?: 'yolov5' | 'ssd' | 'ssd-nms';
+  /** Default: thresholds.score. */
+  scoreThreshold?: number;
+  /** Default: thresholds.iou. */
+  iouThreshold?: number;
+  /** Class-agnostic NMS (default false: class-aware). */
+  agnostic?: boolean;
+  /** Per batch item, after NMS (default 300). */
+  maxDetections?: number;
+  /** FP64 (default: the worker's own decode, bit for bit) or FP32. */
+  datatype?: 'FP32' | 'FP64';
+}
+
+const POSTPROCESS_FIELDS = new Set(['enabled', 'format', 'scoreThreshold', 'iouThreshold', 'agnostic', 'maxDetections', 'datatype']);
+
+/**
+ * Refuses a postprocess block that cannot work, naming the field. `model` is the rest of
+ * config.json: the decoders need its classes, and ssd boxes its input size.
+ */
+export function checkPostprocess(p: unknown, model: Partial<Pick<ModelConfig, 'format' | 'classes' | 'thresholds' | 'input'>>): PostprocessConfig {
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new ConfigError(`postprocess must be an object, got ${JSON.stringify(p)}`);
+  const raw = p as Record<string, unknown>;
+  for (const k of Object.keys(raw)) if (!POSTPROCESS_FIELDS.has(k)) throw new ConfigError(`postprocess.${k} is not a postprocess setting (${[...POSTPROCESS_FIELDS].join(', ')})`);
+  const bool = (k: string) => {
+    if (raw[k] !== undefined && typeof raw[k] !== 'boolean') throw new ConfigError(`postprocess.${k} must be true or false, got ${JSON.stringify(raw[k])}`);
+  };
+  const fraction = (k: string) => {
+    const v = raw[k];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new ConfigError(`postprocess.${k} must be a number from 0 to 1, got ${JSON.stringify(v)}`);
+  };
+  bool('enabled');
+  bool('agnostic');
+  fraction('scoreThreshold');
+  fraction('iouThreshold');
+  const max = raw.maxDetections;
+  if (max !== undefined && !(typeof max === 'number' && Number.isInteger(max) && max >= 1 && max <= 10_000)) {
+    throw new ConfigError(`postprocess.maxDetections must be an integer from 1 to 10000, got ${JSON.stringify(max)}`);
+  }
+  if (raw.datatype !== undefined && raw.datatype !== 'FP32' && raw.datatype !== 'FP64') throw new ConfigError(`postprocess.datatype must be FP32 or FP64, got ${JSON.stringify(raw.datatype)}`);
+  const format = raw.format ?? model.format;
+  if (format !== 'yolov5' && format !== 'ssd' && format !== 'ssd-nms') {
+    throw new ConfigError(`postprocess.format must be yolov5, ssd or ssd-nms (the model's format is ${JSON.stringify(model.format)}), got ${JSON.stringify(format)}`);
+  }
+  if (raw.enabled === undefined) throw new ConfigError('postprocess.enabled must be true or false, got undefined');
+  if (raw.enabled) {
+    if (!Array.isArray(model.classes) || !model.classes.length || !model.classes.every((c) => typeof c === 'string')) {
+      throw new ConfigError('postprocess needs classes: a non-empty list of class names (the decoder checks the output width against it)');
+    }
+    const t = model.thresholds;
+    if (raw.scoreThreshold === undefined && !(typeof t?.score === 'number' && t.score >= 0 && t.score <= 1)) throw new ConfigError('postprocess.scoreThreshold is unset and thresholds.score is not a number from 0 to 1');
+    if (raw.iouThreshold === undefined && !(typeof t?.iou === 'number' && t.iou >= 0 && t.iou <= 1)) throw new ConfigError('postprocess.iouThreshold is unset and thresholds.iou is not a number from 0 to 1');
+    const size = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+    if (format !== 'yolov5' && !(size(model.input?.width) && size(model.input?.height))) {
+      throw new ConfigError(`postprocess.format ${format} needs input.width and input.height (normalised boxes are scaled to input pixels)`);
+    }
+  }
+  return raw as unknown as PostprocessConfig;
 }
 
 /**

@@ -14,6 +14,8 @@ export * from './decode/yolov5.ts';
 export * from './decode/ssd.ts';
 export * from './decode/ssd-nms.ts';
 export * from './decode/decode-detections.ts';
+export * from './decode/candidates.ts';
+export * from './decode/server-detections.ts';
 export * from './tiling/tile-plan.ts';
 export * from './tiling/tile-merge.ts';
 export * from './tiling/tiled-preprocess.ts';

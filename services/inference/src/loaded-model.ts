@@ -1,10 +1,11 @@
 import type { Logger } from '@riverwatch/common';
+import { DETECTION_ROW, DETECTIONS_OUTPUT, serverPostprocess } from '@riverwatch/vision/decode';
 import { kserveTypeOf, type KserveDatatype } from './datatypes.ts';
 import { invalidArgument } from './infer-error.ts';
 import { ModelInstance } from './model-instance.ts';
 import type { ServedModelConfig } from './model-repository.ts';
 import { ModelScheduler, type QueuedRequest } from './model-scheduler.ts';
-import type { SessionWorkerData } from './session-protocol.ts';
+import type { SessionPostprocess, SessionWorkerData } from './session-protocol.ts';
 import type { OutputTensor, RequestTensor } from './tensor-codec.ts';
 
 export interface TensorMetadata {
@@ -42,7 +43,8 @@ export class LoadedModel {
     engine: EngineOptions,
     logger: Logger,
   ): Promise<LoadedModel> {
-    const data: SessionWorkerData = { modelPath, ...engine };
+    const postprocess = sessionPostprocess(config);
+    const data: SessionWorkerData = { modelPath, ...engine, postprocess };
     const count = config.instances ?? 1;
     const started = await Promise.allSettled(Array.from({ length: count }, () => ModelInstance.start(data)));
     const instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -62,6 +64,11 @@ export class LoadedModel {
     try {
       inputs = info.inputs.map(toMeta);
       outputs = info.outputs.map(toMeta);
+      if (postprocess) {
+        if (outputs.some((o) => o.name === DETECTIONS_OUTPUT)) throw new Error(`${config.name}/config.json: postprocess is on, but the model already has an output named '${DETECTIONS_OUTPUT}'`);
+        // Advertised like any output (ModelMetadata); a model without a batch dimension answers one item.
+        outputs.push({ name: DETECTIONS_OUTPUT, datatype: postprocess.datatype, shape: [config.maxBatchSize > 0 ? -1 : 1, -1, DETECTION_ROW] });
+      }
       if (config.maxBatchSize > 0 && [...inputs, ...outputs].some((t) => t.shape.length === 0)) {
         throw new Error(`${config.name}: maxBatchSize > 0 but a tensor has no dimension to batch along`);
       }
@@ -116,7 +123,8 @@ export class LoadedModel {
       }
       return t;
     });
-    const outputs = requestedOutputs.length ? requestedOutputs : this.outputs.map((o) => o.name);
+    // A model that post-processes answers its small `detections` unless the raw outputs are asked for by name.
+    const outputs = requestedOutputs.length ? requestedOutputs : this.postprocesses ? [DETECTIONS_OUTPUT] : this.outputs.map((o) => o.name);
     for (const o of outputs) {
       if (!this.outputs.some((m) => m.name === o)) {
         throw invalidArgument(`model ${this.name} has no output '${o}' (outputs: ${this.outputs.map((m) => m.name).join(', ')})`);
@@ -124,6 +132,10 @@ export class LoadedModel {
     }
     const key = ordered.map((t) => t.shape.slice(maxBatch > 0 ? 1 : 0).join('x')).join('|') + '>' + outputs.join(',');
     return { inputs: ordered, outputs, batch, key };
+  }
+
+  get postprocesses(): boolean {
+    return this.outputs.some((o) => o.name === DETECTIONS_OUTPUT);
   }
 
   infer(req: QueuedRequest): Promise<OutputTensor[]> {
@@ -134,4 +146,12 @@ export class LoadedModel {
   stop(): Promise<void> {
     return this.scheduler.stop();
   }
+}
+
+/** config.json's postprocess block, resolved for the session threads; undefined when off. */
+function sessionPostprocess(config: ServedModelConfig): SessionPostprocess | undefined {
+  if (!config.postprocess?.enabled) return undefined;
+  const resolved = serverPostprocess(config as Parameters<typeof serverPostprocess>[0]);
+  if (!resolved) return undefined;
+  return { ...resolved, inputWidth: config.input?.width ?? 0, inputHeight: config.input?.height ?? 0, label: `${config.name}/config.json` };
 }

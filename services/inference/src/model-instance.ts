@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '@riverwatch/common';
-import type { FromWorker, SessionWorkerData, TensorSpec, ToWorker, WireTensor } from './session-protocol.ts';
+import type { FromWorker, SessionWorkerData, TensorSpec, ToWorker, WireDetections, WireTensor } from './session-protocol.ts';
 
 export interface InstanceInfo {
   inputs: TensorSpec[];
@@ -12,7 +12,10 @@ export interface InstanceInfo {
 
 export interface InstanceResult {
   outputs: Record<string, WireTensor>;
+  /** Set when the run was asked to post-process. */
+  detections?: WireDetections;
   computeMs: number;
+  decodeMs?: number;
 }
 
 const ENTRY = new URL('./session-worker.ts', import.meta.url);
@@ -32,7 +35,7 @@ export class ModelInstance {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
-      if (msg.kind === 'result') p.resolve({ outputs: msg.outputs, computeMs: msg.computeMs });
+      if (msg.kind === 'result') p.resolve({ outputs: msg.outputs, detections: msg.detections, computeMs: msg.computeMs, decodeMs: msg.decodeMs });
       else p.reject(new Error(msg.message));
     });
     const failAll = (err: Error) => {
@@ -68,10 +71,11 @@ export class ModelInstance {
     return !this.exited;
   }
 
-  run(feeds: Record<string, WireTensor>, outputs: string[]): Promise<InstanceResult> {
+  /** `postprocess`: also decode the run's `batch` items on the session thread (the model's postprocess block). */
+  run(feeds: Record<string, WireTensor>, outputs: string[], postprocess?: { batch: number }): Promise<InstanceResult> {
     if (this.exited) return Promise.reject(new Error('session worker has exited'));
     const id = this.nextId++;
-    const msg: ToWorker = { kind: 'run', id, feeds, outputs };
+    const msg: ToWorker = { kind: 'run', id, feeds, outputs, postprocess };
     return new Promise<InstanceResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const buffers = [...new Set(Object.values(feeds).map((f) => f.data))];

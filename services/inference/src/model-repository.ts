@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkTiling, type ModelConfig } from '@riverwatch/common';
+import { checkPostprocess, checkTiling, type ModelConfig } from '@riverwatch/common';
 
 /** What the server needs from config.json; the rest (classes, normalisation...) is the worker's. */
 export type ServedModelConfig = Pick<ModelConfig, 'name' | 'maxBatchSize' | 'dynamicBatching' | 'instances'> & Partial<ModelConfig>;
@@ -110,6 +110,14 @@ export function parseConfig(name: string, text: string): ServedModelConfig {
     // Tiling is the clients' business, but a model that cannot be tiled should not load as if it could.
     try {
       checkTiling(raw.tiling);
+    } catch (err) {
+      throw new Error(`${name}/config.json: ${(err as Error).message}`);
+    }
+  }
+  if (raw.postprocess !== undefined) {
+    // The server decodes these itself: a block that cannot work refuses the load, naming its field.
+    try {
+      checkPostprocess(raw.postprocess, raw);
     } catch (err) {
       throw new Error(`${name}/config.json: ${(err as Error).message}`);
     }

@@ -1,9 +1,10 @@
 import type { Logger } from '@riverwatch/common';
+import { DETECTIONS_OUTPUT, detectionsTensor } from '@riverwatch/vision/decode';
 import type { KserveDatatype } from './datatypes.ts';
 import { ortTypeOf } from './datatypes.ts';
 import { deadlineExceeded, InferError, resourceExhausted, unavailable } from './infer-error.ts';
 import { inferenceMetrics } from './inference-metrics.ts';
-import type { ModelInstance } from './model-instance.ts';
+import type { InstanceResult, ModelInstance } from './model-instance.ts';
 import type { WireTensor } from './session-protocol.ts';
 import type { OutputTensor, RequestTensor } from './tensor-codec.ts';
 import { status } from '@grpc/grpc-js';
@@ -186,9 +187,12 @@ export class ModelScheduler {
     inferenceMetrics.batchSize.observe({ model }, total);
     try {
       const feeds = this.stackInputs(batch, total);
-      const result = await instance.run(feeds, batch[0].outputs);
+      // `detections` is no model output: the session thread decodes the raw ones into it.
+      const wanted = batch[0].outputs;
+      const postprocess = wanted.includes(DETECTIONS_OUTPUT) ? { batch: total } : undefined;
+      const result = await instance.run(feeds, wanted.filter((o) => o !== DETECTIONS_OUTPUT), postprocess);
       inferenceMetrics.computeSeconds.observe({ model }, result.computeMs / 1000);
-      this.splitOutputs(batch, total, result.outputs);
+      this.splitOutputs(batch, total, result);
     } catch (err) {
       this.opts.logger.error({ err, model, batch: total }, 'inference run failed');
       const e = err instanceof InferError ? err : new InferError(status.INTERNAL, `inference failed: ${(err as Error).message}`);
@@ -256,11 +260,24 @@ export class ModelScheduler {
     return feeds;
   }
 
-  private splitOutputs(batch: Waiting[], total: number, outputs: Record<string, WireTensor>): void {
+  private splitOutputs(batch: Waiting[], total: number, result: InstanceResult): void {
     const perRequest: OutputTensor[][] = batch.map(() => []);
+    const outputs = result.outputs;
     for (const name of batch[0].outputs) {
-      const t = outputs[name];
       const datatype = this.opts.outputTypes.get(name)!;
+      if (name === DETECTIONS_OUTPUT) {
+        // Each request gets its own items' rows, padded only to its own largest count.
+        const { rows, counts } = result.detections!;
+        if (counts.length !== total) throw new Error(`${DETECTIONS_OUTPUT}: ${counts.length} items decoded, expected the batch size ${total}`);
+        let item = 0;
+        batch.forEach((r, i) => {
+          const t = detectionsTensor(new Float64Array(rows), counts, item, item + r.batch, datatype === 'FP32' ? 'FP32' : 'FP64');
+          perRequest[i].push({ name, datatype, ...t });
+          item += r.batch;
+        });
+        continue;
+      }
+      const t = outputs[name];
       if (batch.length === 1) {
         perRequest[0].push({ name, datatype, shape: t.dims, data: Buffer.from(t.data) });
         continue;

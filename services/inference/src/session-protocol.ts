@@ -1,8 +1,19 @@
 /** Messages between the gRPC thread and a session worker thread. */
+import type { ServerPostprocess } from '@riverwatch/vision/decode';
 import type { OrtType } from './datatypes.ts';
+
+/** What a session thread needs to decode its model's output itself (config.json's postprocess, resolved). */
+export interface SessionPostprocess extends ServerPostprocess {
+  /** The model input's size: ssd boxes are normalised to it. */
+  inputWidth: number;
+  inputHeight: number;
+  /** For messages: "<model>/config.json". */
+  label: string;
+}
 
 export interface SessionWorkerData {
   modelPath: string;
+  postprocess?: SessionPostprocess;
   providers: string[];
   requireGpu: boolean;
   /** 0 = onnxruntime's default (one per core). */
@@ -26,10 +37,20 @@ export interface WireTensor {
   byteLength?: number;
 }
 
-export type ToWorker = { kind: 'run'; id: number; feeds: Record<string, WireTensor>; outputs: string[] };
+/**
+ * `outputs`: the model outputs to send back. `postprocess`: also decode the outputs of the
+ * `batch` items and send the kept boxes back as `detections`.
+ */
+export type ToWorker = { kind: 'run'; id: number; feeds: Record<string, WireTensor>; outputs: string[]; postprocess?: { batch: number } };
+
+/** Each batch item's kept boxes: rows of x1, y1, x2, y2, score, class (no padding), and how many per item. */
+export interface WireDetections {
+  rows: ArrayBuffer;
+  counts: number[];
+}
 
 export type FromWorker =
   | { kind: 'ready'; inputs: TensorSpec[]; outputs: TensorSpec[]; provider: string; fallback?: string }
   | { kind: 'failed'; message: string }
-  | { kind: 'result'; id: number; outputs: Record<string, WireTensor>; computeMs: number }
+  | { kind: 'result'; id: number; outputs: Record<string, WireTensor>; detections?: WireDetections; computeMs: number; decodeMs?: number }
   | { kind: 'error'; id: number; message: string };

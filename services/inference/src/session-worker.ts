@@ -4,8 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { detectionRows, detectorCandidates } from '@riverwatch/vision/decode';
+import { kserveTypeOf } from './datatypes.ts';
 import { sessionOptions } from './session-options.ts';
-import type { FromWorker, SessionWorkerData, TensorSpec, ToWorker, WireTensor } from './session-protocol.ts';
+import type { FromWorker, SessionPostprocess, SessionWorkerData, TensorSpec, ToWorker, WireDetections, WireTensor } from './session-protocol.ts';
 
 const config = (workerData as { data: SessionWorkerData }).data;
 const port = parentPort!;
@@ -77,20 +79,66 @@ function fromOrt(t: ort.Tensor, copy: boolean): WireTensor {
   return { type, dims, data: out.buffer };
 }
 
+/** The model's outputs as the decoders read them (the same InferTensor the worker gets over gRPC). */
+function asInferTensors(result: Record<string, ort.Tensor>) {
+  return Object.entries(result).map(([name, t]) => {
+    const data = t.data as ArrayBufferView;
+    return { name, datatype: kserveTypeOf(t.type) ?? t.type, shape: [...t.dims], data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+  });
+}
+
+/** Decodes and runs NMS on this thread, right after onnxruntime: the gRPC event loop never does. */
+function decode(pp: SessionPostprocess, result: Record<string, ort.Tensor>, batch: number): WireDetections {
+  const inputs = Array.from({ length: batch }, () => ({ inputWidth: pp.inputWidth, inputHeight: pp.inputHeight }));
+  const { rows, counts } = detectionRows(detectorCandidates(asInferTensors(result), pp, inputs, pp.options));
+  return { rows: rows.buffer as ArrayBuffer, counts };
+}
+
+/**
+ * At load, the model runs once on a zero input and the decoder reads its outputs, so that a
+ * postprocess block that does not fit the model (wrong format, class count) refuses the load
+ * instead of failing every request. Skipped when an input has free dimensions besides the batch.
+ */
+async function checkDecodable(pp: SessionPostprocess, session: ort.InferenceSession): Promise<void> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const m of session.inputMetadata) {
+    if (!m.isTensor || !ARRAYS[m.type]) return;
+    const dims = m.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : NaN));
+    if (dims.some(Number.isNaN)) return;
+    const Arr = ARRAYS[m.type];
+    const n = dims.reduce((a, b) => a * b, 1);
+    feeds[m.name] = new ort.Tensor(m.type, new Arr(new ArrayBuffer(n * Arr.BYTES_PER_ELEMENT), 0, n) as never, dims);
+  }
+  const batch = Object.values(feeds)[0]?.dims[0] ?? 1;
+  try {
+    decode(pp, await session.run(feeds), batch);
+  } catch (err) {
+    throw new Error(`${pp.label}: postprocess.format ${pp.format} does not fit the model's outputs: ${(err as Error).message}`);
+  }
+}
+
 try {
   const { session, provider, fallback } = await createSession();
+  if (config.postprocess) await checkDecodable(config.postprocess, session);
   port.on('message', (msg: ToWorker) => {
     void (async () => {
       try {
         const feeds: Record<string, ort.Tensor> = {};
         for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = toOrt(t);
+        const pp = msg.postprocess && config.postprocess;
+        if (msg.postprocess && !pp) throw new Error('this model has no postprocess configured');
         const started = performance.now();
-        const result = await session.run(feeds, msg.outputs);
+        // The decoder picks its tensors among all of the model's outputs.
+        const result = await session.run(feeds, pp ? session.outputNames : msg.outputs);
         const computeMs = performance.now() - started;
+        const detections = pp ? decode(pp, result, msg.postprocess!.batch) : undefined;
+        const decodeMs = pp ? performance.now() - started - computeMs : undefined;
         const send = (copy: boolean) => {
           const outputs: Record<string, WireTensor> = {};
           for (const name of msg.outputs) outputs[name] = fromOrt(result[name], copy);
-          post({ kind: 'result', id: msg.id, outputs, computeMs }, [...new Set(Object.values(outputs).map((o) => o.data))]);
+          const buffers = [...new Set(Object.values(outputs).map((o) => o.data))];
+          if (detections) buffers.push(detections.rows);
+          post({ kind: 'result', id: msg.id, outputs, detections, computeMs, decodeMs }, buffers);
         };
         try {
           send(false);

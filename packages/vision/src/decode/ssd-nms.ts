@@ -1,7 +1,8 @@
 import type { Detection, ModelConfig } from '@riverwatch/common';
 import { ModelFormatError } from '../errors.ts';
-import { toFrameBox, type FrameTransform } from '../preprocess/frame-transform.ts';
+import type { FrameTransform } from '../preprocess/frame-transform.ts';
 import { tensorToFloat32, type InferTensor } from '../tensor/infer-tensor.ts';
+import { toDetections, type InputSize } from './candidates.ts';
 import type { DecodeOptions } from './decode-options.ts';
 import { nms, type NmsCandidate } from './nms.ts';
 import { pickOutput, withBatch } from './outputs.ts';
@@ -18,6 +19,11 @@ export type BoxFormat = 'x1y1x2y2' | 'y1x1y2x2';
  * optional `boxFormat: "y1x1y2x2"` reads TensorFlow-ordered boxes.
  */
 export function decodeSsdNms(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'classes' | 'thresholds'> & { boxFormat?: BoxFormat }, transforms: readonly FrameTransform[], opts: DecodeOptions = {}): Detection[][] {
+  return ssdNmsCandidates(outputs, config, transforms, opts).map((kept, b) => toDetections(kept, config.classes, transforms[b]!));
+}
+
+/** decodeSsdNms without the mapping to frame pixels: the kept boxes of each batch item, in model-input pixels. */
+export function ssdNmsCandidates(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'classes' | 'thresholds'> & { boxFormat?: BoxFormat }, inputs: readonly InputSize[], opts: DecodeOptions = {}): NmsCandidate[][] {
   const boxesT = pickOutput(outputs, ['boxes', 'detection_boxes'], 'boxes');
   const scoresT = pickOutput(outputs, ['scores', 'detection_scores'], 'scores');
   const labelsT = pickOutput(outputs, ['labels', 'classes', 'detection_classes'], 'labels');
@@ -29,16 +35,16 @@ export function decodeSsdNms(outputs: readonly InferTensor[], config: Pick<Model
   if (sn !== n || ln !== n || sk !== k || lk !== k) {
     throw new ModelFormatError(`post-NMS outputs disagree: boxes [${boxesT.shape.join(',')}], scores [${scoresT.shape.join(',')}], labels [${labelsT.shape.join(',')}]`);
   }
-  if (transforms.length !== n) throw new ModelFormatError(`output batch is ${n}, but ${transforms.length} frames were sent`);
+  if (inputs.length !== n) throw new ModelFormatError(`output batch is ${n}, but ${inputs.length} frames were sent`);
   const boxes = tensorToFloat32(boxesT);
   const scores = tensorToFloat32(scoresT);
   const labels = tensorToFloat32(labelsT);
   const counts = numT ? tensorToFloat32(numT) : undefined;
   const threshold = opts.scoreThreshold ?? config.thresholds.score;
   const yFirst = config.boxFormat === 'y1x1y2x2';
-  const result: Detection[][] = [];
+  const result: NmsCandidate[][] = [];
   for (let b = 0; b < n; b++) {
-    const t = transforms[b]!;
+    const t = inputs[b]!;
     const count = Math.min(k, counts ? Math.round(counts[b]!) : k);
     let normalised = true;
     for (let i = b * k * 4; i < (b * k + count) * 4; i++) if (boxes[i]! > 1.0001) normalised = false;
@@ -56,7 +62,7 @@ export function decodeSsdNms(outputs: readonly InferTensor[], config: Pick<Model
     }
     // The graph already ran NMS; agnostic suppression across classes is the only extra step.
     const kept = opts.agnostic ? nms(candidates, { iouThreshold: opts.iouThreshold ?? config.thresholds.iou, agnostic: true, maxDetections: opts.maxDetections }) : candidates.sort((a, c) => c.score - a.score).slice(0, opts.maxDetections ?? 300);
-    result.push(kept.map((c) => ({ classId: c.classId, className: config.classes[c.classId]!, score: c.score, box: toFrameBox(t, c.box) })));
+    result.push(kept);
   }
   return result;
 }

@@ -2,10 +2,11 @@ import type { Detection, ModelConfig } from '@riverwatch/common';
 import { ModelFormatError } from '../errors.ts';
 import type { FrameTransform } from '../preprocess/frame-transform.ts';
 import { tensorToFloat32, type InferTensor } from '../tensor/infer-tensor.ts';
+import { toDetections, type InputSize } from './candidates.ts';
 import type { DecodeOptions } from './decode-options.ts';
 import type { NmsCandidate } from './nms.ts';
 import { pickOutput, withBatch } from './outputs.ts';
-import { finish } from './yolov5.ts';
+import { suppress } from './yolov5.ts';
 
 /**
  * SSD exports with box decoding in the graph and no NMS: boxes [N, A, 4]
@@ -15,6 +16,11 @@ import { finish } from './yolov5.ts';
  * per class), then class-aware NMS.
  */
 export function decodeSsd(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'classes' | 'thresholds'>, transforms: readonly FrameTransform[], opts: DecodeOptions = {}): Detection[][] {
+  return ssdCandidates(outputs, config, transforms, opts).map((kept, b) => toDetections(kept, config.classes, transforms[b]!));
+}
+
+/** decodeSsd up to NMS: the kept boxes of each batch item, in model-input pixels. */
+export function ssdCandidates(outputs: readonly InferTensor[], config: Pick<ModelConfig, 'classes' | 'thresholds'>, inputs: readonly InputSize[], opts: DecodeOptions = {}): NmsCandidate[][] {
   const boxesT = pickOutput(outputs, ['boxes'], 'SSD boxes', (t) => t.shape.at(-1) === 4);
   const scoresT = pickOutput(outputs, ['scores'], 'SSD scores', (t) => t !== boxesT && t.shape.length >= 2);
   const [n, anchors, four] = withBatch(boxesT, 3, '[batch, anchors, 4]') as [number, number, number];
@@ -25,14 +31,14 @@ export function decodeSsd(outputs: readonly InferTensor[], config: Pick<ModelCon
   if (cols !== nc + 1) {
     throw new ModelFormatError(`SSD scores ${scoresT.name} have ${cols} columns, expected background + ${nc} classes = ${nc + 1}`);
   }
-  if (transforms.length !== n) throw new ModelFormatError(`SSD output batch is ${n}, but ${transforms.length} frames were sent`);
+  if (inputs.length !== n) throw new ModelFormatError(`SSD output batch is ${n}, but ${inputs.length} frames were sent`);
   const boxes = tensorToFloat32(boxesT);
   const scores = tensorToFloat32(scoresT);
   const threshold = opts.scoreThreshold ?? config.thresholds.score;
   const perClass = opts.maxCandidatesPerClass ?? 400;
-  const result: Detection[][] = [];
+  const result: NmsCandidate[][] = [];
   for (let b = 0; b < n; b++) {
-    const t = transforms[b]!;
+    const t = inputs[b]!;
     const candidates: NmsCandidate[] = [];
     for (let c = 1; c < cols; c++) {
       // Anchors above the threshold for this class, best `perClass` of them: at low thresholds
@@ -49,7 +55,7 @@ export function decodeSsd(outputs: readonly InferTensor[], config: Pick<ModelCon
         candidates.push({ box, score: scores[(b * anchors + a) * cols + c]!, classId: c - 1 });
       }
     }
-    result.push(finish(candidates, config, t, opts));
+    result.push(suppress(candidates, config, opts));
   }
   return result;
 }
