@@ -25,6 +25,12 @@ export const inferenceMetrics = {
     labelNames: ['model'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   }),
+  decodeSeconds: histogram({
+    name: 'riverwatch_inference_postprocess_seconds',
+    help: 'Decode and NMS per batch on the session thread, for requests of the detections output (config.json postprocess)',
+    labelNames: ['model'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+  }),
   batchSize: histogram({
     name: 'riverwatch_inference_batch_size',
     help: 'Samples per onnxruntime run (after dynamic batching)',

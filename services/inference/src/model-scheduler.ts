@@ -192,6 +192,7 @@ export class ModelScheduler {
       const postprocess = wanted.includes(DETECTIONS_OUTPUT) ? { batch: total } : undefined;
       const result = await instance.run(feeds, wanted.filter((o) => o !== DETECTIONS_OUTPUT), postprocess);
       inferenceMetrics.computeSeconds.observe({ model }, result.computeMs / 1000);
+      if (result.decodeMs !== undefined) inferenceMetrics.decodeSeconds.observe({ model }, result.decodeMs / 1000);
       this.splitOutputs(batch, total, result);
     } catch (err) {
       this.opts.logger.error({ err, model, batch: total }, 'inference run failed');

@@ -13,8 +13,8 @@ import {
   type RedisKeys,
   type RiverwatchConfig,
 } from '@riverwatch/common';
-import type { InferenceClient } from '@riverwatch/inference-client';
-import { drawAnnotatedSnapshot, inferTiles, maskToPng, resolveTiling, type VisionThreads, type WaterMask } from '@riverwatch/vision';
+import { InferenceError, type InferenceClient } from '@riverwatch/inference-client';
+import { DETECTIONS_OUTPUT, detectorOutputs, drawAnnotatedSnapshot, inferTiles, maskToPng, resolveTiling, type VisionThreads, type WaterMask } from '@riverwatch/vision';
 import { FRAME_ALERT_TYPES, evaluateRules, markClosed } from '../alerts/alert-rules.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import type { ReviewSampler } from '../labelling/review-sampler.ts';
@@ -80,10 +80,19 @@ export class FrameProcessor {
     frameLatency.observe({ step: 'preprocess' }, (performance.now() - t0) / 1000);
     const t1 = performance.now();
     let detectorVersion = '';
-    // A frame's tiles go out together, in requests of at most maxBatchSize tiles.
+    // A frame's tiles go out together, in requests of at most maxBatchSize tiles. A model whose
+    // config.json asks the server to post-process answers each tile's kept boxes (`detections`,
+    // a few hundred bytes) instead of its raw grid; they are mapped and merged below as ever.
+    const outputs = detectorOutputs(detector);
     const requests = await inferTiles(input, detector.maxBatchSize, async (tensor, shape, first) => {
-      const result = await this.d.inference.infer(detectorName, [{ name: detector.input.name, datatype: detector.input.dtype, shape, data: tensor }], {
-        requestId: first ? `${frame.frameId}-t${first}` : frame.frameId,
+      const inputs = [{ name: detector.input.name, datatype: detector.input.dtype, shape, data: tensor }];
+      const requestId = first ? `${frame.frameId}-t${first}` : frame.frameId;
+      const result = await this.d.inference.infer(detectorName, inputs, { requestId, outputs }).catch((err: unknown) => {
+        // A server that does not post-process this model (yet: it reloads config.json within a
+        // poll; or a Triton server) refuses the output: the raw one does the same job here.
+        if (!(outputs?.includes(DETECTIONS_OUTPUT) && err instanceof InferenceError && err.codeName === 'INVALID_ARGUMENT' && err.message.includes(`'${DETECTIONS_OUTPUT}'`))) throw err;
+        log.warn({ model: detectorName, err: err.message }, 'the inference server offers no detections output for this model; decoding its raw output here');
+        return this.d.inference.infer(detectorName, inputs, { requestId });
       });
       detectorVersion = result.modelVersion;
       return result.outputs;
