@@ -27,8 +27,9 @@ export async function createTestContext(extraEnv: Record<string, string> = {}): 
   const id = randomBytes(4).toString('hex');
   const keyPrefix = `t${id}`;
   const bucketPrefix = `t${id}`;
-  const redisUrl = inject('redisUrl');
-  const s3 = inject('s3');
+  // A test that runs its own Redis or S3 (to stop it) passes its address; the context then talks to it too.
+  const redisUrl = extraEnv.REDIS_URL ?? inject('redisUrl');
+  const s3 = extraEnv.S3_ENDPOINT ? { ...inject('s3'), endpoint: extraEnv.S3_ENDPOINT } : inject('s3');
   const env: Record<string, string> = {
     REDIS_URL: redisUrl,
     S3_ENDPOINT: s3.endpoint,
@@ -58,7 +59,11 @@ export async function createTestContext(extraEnv: Record<string, string> = {}): 
     keys: new RedisKeys(keyPrefix),
     store,
     async cleanup() {
-      for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`]) await deleteKeys(redis, await scanKeys(redis, pattern));
+      const deleteAll = async () => {
+        for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`]) await deleteKeys(redis, await scanKeys(redis, pattern));
+      };
+      // A Redis the test started itself may already be stopped; its data goes with it.
+      await (extraEnv.REDIS_URL ? deleteAll().catch(() => {}) : deleteAll());
       await store.destroy(['snapshots', 'masks', 'review', 'models']).catch(() => {});
       redis.disconnect();
     },

@@ -19,6 +19,8 @@ export interface RiverwatchConfig {
     adminKey: string | undefined;
     maxUploadBytes: number;
     detectTimeoutMs: number;
+    /** A request that needs Redis answers 503 once Redis has not answered for this long (frozen, failing over). */
+    redisTimeoutMs: number;
     /** Requests per minute per API key (per client address when no key is sent). */
     rateLimitPerMinute: number;
     /**
@@ -221,6 +223,7 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       adminKey: env.RIVERWATCH_ADMIN_KEY || undefined,
       maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       detectTimeoutMs: int(env, 'DETECT_TIMEOUT_MS', 30_000, 100, 600_000),
+      redisTimeoutMs: int(env, 'API_REDIS_TIMEOUT_MS', 2000, 50, 60_000),
       rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
       trustProxy: trustProxy(env, 'API_TRUST_PROXY'),
       webhookAllowHosts: list(env, 'WEBHOOK_ALLOW_HOSTS', '').map((h) => h.toLowerCase()),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DependencyUnavailableError } from './errors.ts';
-import { parseRedisUrl, waitForRedis } from './redis.ts';
+import { isRedisUnavailable, parseRedisUrl, waitForRedis } from './redis.ts';
 
 describe('waitForRedis', () => {
   it('names REDIS_URL and never echoes the password when Redis is unreachable', async () => {
@@ -44,5 +44,18 @@ describe('waitForRedis on a cluster URL', () => {
     expect(err).toBeInstanceOf(DependencyUnavailableError);
     expect((err as Error).message).toMatch(/^Redis at redis-cluster:\/\/:\*\*\*@127\.0\.0\.1:1,127\.0\.0\.1:2 is unreachable \(REDIS_URL\): /);
     expect((err as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('isRedisUnavailable', () => {
+  it('knows the errors ioredis gives when Redis is down or frozen, and nothing else', () => {
+    const named = (name: string, message = '') => Object.assign(new Error(message), { name });
+    expect(isRedisUnavailable(new Error('Command timed out'))).toBe(true);
+    expect(isRedisUnavailable(named('MaxRetriesPerRequestError', 'Reached the max retries per request limit (which is 2).'))).toBe(true);
+    expect(isRedisUnavailable(new Error('Connection is closed.'))).toBe(true);
+    expect(isRedisUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isRedisUnavailable(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);
+    expect(isRedisUnavailable(new Error('camera not found'))).toBe(false);
+    expect(isRedisUnavailable(null)).toBe(false);
   });
 });

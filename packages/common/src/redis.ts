@@ -70,6 +70,22 @@ export function createRedis(url: string, kind: 'blocking' | 'command' = 'command
   return client;
 }
 
+/**
+ * True for the errors ioredis gives when Redis cannot be reached or does not answer in time
+ * (commandTimeout, retries used up while reconnecting, the connection gone): the caller may
+ * answer "unavailable, retry" rather than "internal error".
+ */
+export function isRedisUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string } | null;
+  if (!e) return false;
+  return (
+    e.name === 'MaxRetriesPerRequestError' ||
+    e.message === 'Command timed out' ||
+    /^(Connection is closed|Stream isn't writeable)/.test(e.message ?? '') ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(e.code ?? '')
+  );
+}
+
 /** Another connection to the same server or cluster, with some connection options changed. */
 export function duplicateRedis(redis: Redis, override: RedisOptions): Redis {
   const copy =

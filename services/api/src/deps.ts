@@ -65,10 +65,12 @@ export interface ApiDepsInput {
 
 export async function createApiDeps({ config, logger, redisUrl, s3Endpoint }: ApiDepsInput): Promise<ApiDeps> {
   const keys = new RedisKeys(config.keyPrefix);
-  const redis = createRedis(redisUrl);
+  // Fail fast when Redis is frozen or failing over: requests answer 503 instead of hanging.
+  const commandTimeout = config.api.redisTimeoutMs;
+  const redis = createRedis(redisUrl, 'command', { commandTimeout });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const store = EvidenceStore.fromConfig(config.s3, s3Endpoint);
-  const queueConn = createRedis(redisUrl);
+  const queueConn = createRedis(redisUrl, 'command', { commandTimeout });
   queueConn.on('error', () => {});
   const prefix = keys.queuePrefix;
   const webhookQueue = new Queue<WebhookJob>(QueueName.webhooks, { connection: queueConn, prefix });

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isRedisUnavailable } from '@riverwatch/common';
 import { HttpError } from '../http-error.ts';
 
 /**
@@ -10,6 +11,11 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const statusCode = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (err instanceof HttpError) reply.headers(err.headers);
+    // Redis down or not answering within API_REDIS_TIMEOUT_MS: a clear 503 the client may retry, not a 500.
+    if (isRedisUnavailable(err)) {
+      request.log.warn({ err: (err as Error).message, reqId: request.id }, 'redis unavailable');
+      return reply.status(503).header('retry-after', '1').send({ statusCode: 503, error: STATUS_CODES[503], message: 'storage (Redis) unavailable; retry shortly' });
+    }
     // HttpError messages are written for clients (a 504 "detection did not finish in time"); anything else that is a 5xx is hidden.
     if (statusCode >= 500 && !(err instanceof HttpError)) {
       request.log.error({ err, reqId: request.id }, 'request failed');
