@@ -14,28 +14,16 @@
  * its config.json's tiles (cameras with tiling off / as configured), on frames scaled
  * to --size (default 1280x720, where tiling applies).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, type Job } from 'bullmq';
 import sharp from 'sharp';
-import {
-  DEFAULT_ALERT_RULES,
-  QueueName,
-  RedisKeys,
-  cameraDefaults,
-  createRedis,
-  frameJobOptions,
-  newId,
-  openQueueEvents,
-  type CameraConfig,
-  type FrameJob,
-} from '@riverwatch/common';
-import { freePort, startEmbeddedS3, startLocalRedis } from '@riverwatch/local-infra';
+import { QueueName, RedisKeys, createRedis, frameJobOptions, newId, openQueueEvents, type CameraConfig, type FrameJob } from '@riverwatch/common';
+import { freePort } from '@riverwatch/local-infra';
+import { ServiceProcesses, benchCamera, loadClipJpegs, registerCameras, serviceEnv, startRedis, startS3 } from './support/pipeline-stack.ts';
 
-const ROOT = new URL('../', import.meta.url).pathname;
 const { values: args } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
@@ -59,16 +47,14 @@ const rounds = Number(args.rounds);
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
 // Rendered river frames with debris (640x360 JPEG, scaled to --size), as a camera would send them.
-const clipDir = join(ROOT, 'test/fixtures/clips/debris-appears');
-const truth = JSON.parse(readFileSync(join(clipDir, 'truth.json'), 'utf8')) as { frames: { file: string }[] };
-const clipJpegs = truth.frames.map((f) => readFileSync(join(clipDir, f.file)));
+const clipJpegs = loadClipJpegs('debris-appears');
 const jpegs = width === 640 && height === 360 ? clipJpegs : await Promise.all(clipJpegs.map((j) => sharp(j).resize(width, height, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer()));
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rw-bench-pipeline-'));
-const redisServer = await startLocalRedis({ dataDir: join(dataDir, 'redis') });
-const s3 = await startEmbeddedS3({ dataDir: join(dataDir, 's3') });
+const redisServer = await startRedis(join(dataDir, 'redis'));
+const s3 = await startS3(join(dataDir, 's3'));
 const redis = createRedis(redisServer.url);
-const children: ChildProcess[] = [];
+const services = new ServiceProcesses();
 
 /** What differs between the runs compared: the worker's environment, or the cameras' settings. */
 type Variant = { key: string; env: Record<string, string>; camera?: Partial<CameraConfig> };
@@ -122,7 +108,7 @@ try {
     for (const [k, v] of Object.entries(report.ratios)) console.log(`${k}: ${v}`);
   }
 } finally {
-  for (const c of children) c.kill('SIGKILL');
+  services.killAll();
   redis.disconnect();
   await s3.stop();
   await redisServer.stop();
@@ -134,48 +120,22 @@ async function runRound(v: Variant, round: number): Promise<{ seconds: number; l
   const prefix = `b${round}${v.key[0]}`;
   const keys = new RedisKeys(prefix);
   const grpcPort = await freePort();
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    REDIS_URL: redisServer.url,
-    S3_ENDPOINT: s3.url,
-    S3_ACCESS_KEY: s3.accessKey,
-    S3_SECRET_KEY: s3.secretKey,
-    S3_BUCKET_PREFIX: prefix,
-    KEY_PREFIX: prefix,
-    MODEL_REPOSITORY: join(ROOT, 'models'),
-    GRPC_PORT: String(grpcPort),
-    INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`,
-    INFERENCE_ALLOW_CLIENT_SHM: 'true',
-    INFERENCE_METRICS_PORT: '0',
-    WORKER_METRICS_PORT: '0',
-    WORKER_CONCURRENCY: args.concurrency!,
-    REVIEW_INTERVAL_SECONDS: '0',
-    LOG_LEVEL: 'info',
-    LOG_FORMAT: 'json',
-    ...v.env,
-  };
-  const inference = await startService('inference', env);
-  const worker = await startService('worker', env);
+  const env = serviceEnv({
+    redisUrl: redisServer.url,
+    s3,
+    prefix,
+    extra: {
+      GRPC_PORT: String(grpcPort),
+      INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`,
+      INFERENCE_ALLOW_CLIENT_SHM: 'true',
+      WORKER_CONCURRENCY: args.concurrency!,
+      ...v.env,
+    },
+  });
+  const inference = await services.start('inference', env);
+  const worker = await services.start('worker', env);
   const ids = Array.from({ length: cameras }, (_, i) => `cam-${i}`);
-  for (const id of ids) {
-    const camera: CameraConfig = {
-      ...cameraDefaults(),
-      id,
-      name: id,
-      sourceUrl: 'file:///dev/null',
-      fps: 2,
-      maxWidth: width,
-      rules: DEFAULT_ALERT_RULES,
-      detectorModel: 'debris-yolov5',
-      segmenterModel: 'water-seg',
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-      ...v.camera,
-    };
-    await redis.set(keys.camera(id), JSON.stringify(camera));
-    await redis.sadd(keys.cameraIndex(), id);
-  }
+  await registerCameras(redis, keys, ids.map((id) => benchCamera(id, { maxWidth: width, ...v.camera })));
   const queueConnection = createRedis(redisServer.url);
   const eventsConnection = createRedis(redisServer.url, 'blocking');
   const queue = new Queue<FrameJob>(QueueName.frames, { connection: queueConnection, prefix: keys.queuePrefix });
@@ -201,7 +161,7 @@ async function runRound(v: Variant, round: number): Promise<{ seconds: number; l
     await queue.close();
     queueConnection.disconnect();
     eventsConnection.disconnect();
-    for (const c of [worker, inference]) await stopService(c);
+    for (const p of [worker, inference]) await services.stop(p);
   }
 }
 
@@ -210,27 +170,4 @@ async function enqueue(queue: Queue<FrameJob>, keys: RedisKeys, cameraId: string
   await redis.set(keys.frame(frameId), jpegs[seq % jpegs.length]!, 'EX', 600);
   const job: FrameJob = { cameraId, frameId, capturedAt: 1_700_000_000_000 + seq * 500, seq, width, height, source: 'camera' };
   return queue.add('frame', job, frameJobOptions(frameId, 1));
-}
-
-function startService(service: string, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/riverwatch.js'), 'start', '--services', service], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (/"msg":"service started"/.test(out)) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${service} exited with ${code}:\n${out.slice(-2000)}`)));
-  });
-}
-
-function stopService(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }

@@ -1,0 +1,306 @@
+/**
+ * npm run bench:scale [-- --json] [--cameras N] [--fps N] [--seconds N] [--warmup N] [--concurrency N]
+ *                       [--configs w1-i1,w2-i1,w1-i2,w2-i2,w2-i2-cluster] [--sample N] [--idle N]
+ *
+ * The same camera load through different deployments, each service in its own process
+ * (`riverwatch start --services ...`): --cameras file cameras streaming the bundled river
+ * clip at --fps through one ingest process (ffmpeg, as in production), into W worker
+ * processes calling I inference servers (the worker's client round-robins over
+ * INFERENCE_TARGETS), on one redis-server or a three-master Redis Cluster (`-cluster`).
+ * Per configuration, over a --seconds window once every camera has committed a frame:
+ * committed frames/s, p95 capture-to-commit latency (the frame summary's processedAt -
+ * capturedAt), Redis commands per committed frame (INFO commandstats deltas summed over
+ * every server, by command) and bytes through Redis per frame (INFO net input + output).
+ * Then ingest stops, the queue drains, and every frame key still in Redis is checked:
+ * none may belong to a committed frame. A --sample window under MONITOR splits the
+ * commands into those the services sent and those BullMQ's Lua scripts ran, and an --idle
+ * window after the drain gives the background rate. Exits 1 when that, or the <= 20 commands per
+ * frame target, does not hold.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { QueueName, RedisKeys, createRedis, scanKeys, type FrameSummary, type Redis } from '@riverwatch/common';
+import { freePort } from '@riverwatch/local-infra';
+import { descendants } from '../test/support/processes.ts';
+import { DEMO_CLIP, ServiceProcesses, cpuMs, type ServiceProcess, benchCamera, redisNodeUrls, registerCameras, serviceEnv, startRedis, startS3, type S3Server } from './support/pipeline-stack.ts';
+import { CommandSourceSampler, RedisStatsReader, trafficBetween } from './support/redis-stats.ts';
+
+/** The target of issue 15: Redis work per frame must not be what limits scale-out. */
+export const MAX_COMMANDS_PER_FRAME = 20;
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    cameras: { type: 'string', default: '8' },
+    fps: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '4' },
+    configs: { type: 'string', default: 'w1-i1,w2-i1,w1-i2,w2-i2,w2-i2-cluster' },
+    sample: { type: 'string', default: '5' },
+    idle: { type: 'string', default: '5' },
+  },
+});
+const positive = (name: string, v: string | undefined) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
+  return n;
+};
+const cameraCount = positive('cameras', args.cameras);
+const fps = positive('fps', args.fps);
+const seconds = positive('seconds', args.seconds);
+const warmupSeconds = Number(args.warmup);
+const concurrency = positive('concurrency', args.concurrency);
+const sampleSeconds = positive('sample', args.sample);
+const idleSeconds = positive('idle', args.idle);
+
+interface Deployment {
+  name: string;
+  workers: number;
+  inference: number;
+  cluster: boolean;
+}
+const deployments: Deployment[] = args.configs!.split(',').map((name) => {
+  const m = /^w(\d+)-i(\d+)(-cluster)?$/.exec(name.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`--configs: '${name}' is not w<workers>-i<inference servers>[-cluster], e.g. w2-i1 or w2-i2-cluster`);
+  return { name: name.trim(), workers: Number(m[1]), inference: Number(m[2]), cluster: !!m[3] };
+});
+const log = (msg: string) => process.stderr.write(msg + '\n');
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export interface ScaleRow {
+  config: string;
+  workers: number;
+  inferenceServers: number;
+  redis: 'single' | 'cluster';
+  redisServers: number;
+  windowSeconds: number;
+  framesCommitted: number;
+  framesPerSecond: number;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  /** Frames ingest queued and frames it dropped (a newer frame replaced a waiting one) in the window, from its camera status. */
+  framesQueued: number;
+  framesDropped: number;
+  redisCommands: number;
+  redisCommandsPerFrame: number | null;
+  /** Commands per frame by command, most first. */
+  redisCommandsPerFrameByCommand: Record<string, number>;
+  redisBytesPerFrame: number | null;
+  /** CPU time per committed frame by role, all processes of a role together (ffmpeg: ingest's children; redis: every server's used_cpu). */
+  cpuMsPerFrame: Record<string, number>;
+  /** Commands per second once the queue has drained, ingest stopped: workers and inference idle. */
+  idleRedisCommandsPerSecond: number;
+  /**
+   * A separate window of --sample seconds under MONITOR: per committed frame, commands the
+   * services sent versus commands run inside Lua scripts (BullMQ), by command.
+   */
+  sample: { frames: number; sentPerFrame: number | null; inScriptsPerFrame: number | null; sent: Record<string, number>; inScripts: Record<string, number> };
+  /** After ingest stopped and the queue drained: frame keys left, and of those, frames that were committed (must be 0). */
+  frameKeysLeft: number;
+  committedFrameKeysLeft: number;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'rw-bench-scale-'));
+const services = new ServiceProcesses();
+let s3: S3Server | undefined;
+let exitCode = 0;
+try {
+  s3 = await startS3(join(dataDir, 's3'));
+  const rows: ScaleRow[] = [];
+  for (const [i, d] of deployments.entries()) {
+    log(`${d.name}: ${d.workers} worker(s), ${d.inference} inference server(s), ${d.cluster ? 'Redis Cluster (3 masters)' : 'one redis-server'}`);
+    const row = await measure(d, i, s3);
+    rows.push(row);
+    log(
+      `${d.name}: ${row.framesPerSecond} frames/s, p95 ${row.p95LatencyMs} ms, ${row.redisCommandsPerFrame} Redis commands and ${row.redisBytesPerFrame} bytes per frame, ` +
+        `${row.committedFrameKeysLeft} committed frames' bytes left in Redis`,
+    );
+  }
+  const failures = [
+    ...rows.filter((r) => r.committedFrameKeysLeft > 0).map((r) => `${r.config}: ${r.committedFrameKeysLeft} committed frames still have their bytes in Redis`),
+    ...rows.filter((r) => r.framesCommitted === 0).map((r) => `${r.config}: no frame committed in the window`),
+    ...rows
+      .filter((r) => r.redisCommandsPerFrame !== null && r.redisCommandsPerFrame > MAX_COMMANDS_PER_FRAME)
+      .map((r) => `${r.config}: ${r.redisCommandsPerFrame} Redis commands per frame (target <= ${MAX_COMMANDS_PER_FRAME})`),
+  ];
+  exitCode = failures.length ? 1 : 0;
+  const report = {
+    date: new Date().toISOString(),
+    cores: availableParallelism(),
+    cameras: cameraCount,
+    fps,
+    offeredFramesPerSecond: cameraCount * fps,
+    workerConcurrency: concurrency,
+    maxCommandsPerFrame: MAX_COMMANDS_PER_FRAME,
+    results: rows,
+    failures,
+  };
+  if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else {
+    console.log(`${cameraCount} cameras at ${fps} fps (${cameraCount * fps} frames/s offered), ${seconds} s per configuration, worker concurrency ${concurrency}, ${report.cores} cores`);
+    console.log('config            frames/s  p95 ms  cmds/frame  bytes/frame  dropped  committed bytes left');
+    for (const r of rows) {
+      console.log(
+        `${r.config.padEnd(16)} ${r.framesPerSecond.toFixed(2).padStart(9)} ${String(r.p95LatencyMs).padStart(7)} ${String(r.redisCommandsPerFrame).padStart(11)} ${String(r.redisBytesPerFrame).padStart(12)} ${String(r.framesDropped).padStart(8)} ${String(r.committedFrameKeysLeft).padStart(21)}`,
+      );
+    }
+    for (const f of failures) console.log(`FAIL ${f}`);
+  }
+} catch (err) {
+  services.killAll();
+  throw err;
+} finally {
+  await services.stopAll();
+  await s3?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exitCode = exitCode;
+
+/** One deployment, from fresh Redis and fresh processes to the frame-key check. */
+async function measure(d: Deployment, index: number, s3: S3Server): Promise<ScaleRow> {
+  const redisServer = await startRedis(join(dataDir, `redis-${index}`), d.cluster);
+  const redis = createRedis(redisServer.url);
+  const stats = new RedisStatsReader(redisNodeUrls(redisServer.url));
+  const prefix = `sc${index}`;
+  const keys = new RedisKeys(prefix);
+  const ids = Array.from({ length: cameraCount }, (_, i) => `cam-${i}`);
+  try {
+    const ports = await Promise.all(Array.from({ length: d.inference }, () => freePort()));
+    const env = (extra: Record<string, string>) =>
+      serviceEnv({ redisUrl: redisServer.url, s3, prefix, extra: { INFERENCE_TARGETS: ports.map((p) => `127.0.0.1:${p}`).join(','), WORKER_CONCURRENCY: String(concurrency), ...extra } });
+    for (const port of ports) await services.start('inference', env({ GRPC_PORT: String(port) }));
+    const workers = [];
+    for (let w = 0; w < d.workers; w++) workers.push(await services.start('worker', env({})));
+    await registerCameras(redis, keys, ids.map((id) => benchCamera(id, { sourceUrl: `file://${DEMO_CLIP}`, fps })));
+    const ingest = await services.start('ingest', env({}));
+
+    // Warm: every camera has a committed frame (sessions loaded, water masks segmented).
+    await waitFor(async () => (await Promise.all(ids.map((id) => redis.xlen(keys.frameSummaries(id))))).every((n) => n > 0), 180_000, 'every camera to commit a frame');
+    await sleep(warmupSeconds * 1000);
+
+    const running = services.list();
+    const statusBefore = await ingestCounts(redis, keys, ids);
+    const cpuBefore = cpuByRole(running);
+    const before = await stats.read();
+    const t0 = Date.now();
+    await sleep(seconds * 1000);
+    const after = await stats.read();
+    const t1 = Date.now();
+    const cpuAfter = cpuByRole(running);
+    const statusAfter = await ingestCounts(redis, keys, ids);
+    const traffic = trafficBetween(before, after, stats.servers);
+
+    // Where the commands come from: a short window of its own under MONITOR.
+    const sampler = await CommandSourceSampler.start(stats.nodeUrls);
+    const t2 = Date.now();
+    await sleep(sampleSeconds * 1000);
+    const sources = sampler.stop();
+    const t3 = Date.now();
+
+    // Stop the cameras, let the workers finish what is queued, then look for frame bytes left behind.
+    await services.stop(ingest);
+    await waitForDrain(redis, keys);
+    // What workers and inference cost Redis with no frame to process (BullMQ's stalled-job checks, blocking pops).
+    const idleBefore = await stats.read();
+    const i0 = Date.now();
+    await sleep(idleSeconds * 1000);
+    const idle = trafficBetween(idleBefore, await stats.read(), stats.servers);
+    const idleCommandsPerSecond = round2(idle.totalCommands / ((Date.now() - i0) / 1000));
+    for (const w of workers) await services.stop(w);
+    const summaries = (await Promise.all(ids.map((id) => readSummaries(redis, keys, id)))).flat();
+    const committed = new Set(summaries.map((s) => s.frameId));
+    const left = (await scanKeys(redis, keys.frame('*'))).map((k) => k.slice(keys.frame('').length));
+
+    const inWindow = summaries.filter((s) => s.processedAt > t0 && s.processedAt <= t1);
+    const latencies = inWindow.map((s) => s.processedAt - s.capturedAt).sort((a, b) => a - b);
+    const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : null);
+    const n = inWindow.length;
+    const perFrame = (x: number) => (n ? round2(x / n) : null);
+    const sampled = summaries.filter((s) => s.processedAt > t2 && s.processedAt <= t3).length;
+    const perSampledFrame = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).map(([cmd, calls]) => [cmd, sampled ? round2(calls / sampled) : 0]));
+    const total = (t: Record<string, number>) => Object.values(t).reduce((a, b) => a + b, 0);
+    return {
+      config: d.name,
+      workers: d.workers,
+      inferenceServers: d.inference,
+      redis: d.cluster ? 'cluster' : 'single',
+      redisServers: stats.servers,
+      windowSeconds: round2((t1 - t0) / 1000),
+      framesCommitted: n,
+      framesPerSecond: round2(n / ((t1 - t0) / 1000)),
+      p50LatencyMs: pct(50),
+      p95LatencyMs: pct(95),
+      framesQueued: statusAfter.framesOut - statusBefore.framesOut,
+      framesDropped: statusAfter.drops - statusBefore.drops,
+      redisCommands: traffic.totalCommands,
+      redisCommandsPerFrame: perFrame(traffic.totalCommands),
+      redisCommandsPerFrameByCommand: Object.fromEntries(Object.entries(traffic.commands).map(([cmd, calls]) => [cmd, perFrame(calls)!])),
+      redisBytesPerFrame: n ? Math.round(traffic.netBytes / n) : null,
+      cpuMsPerFrame: Object.fromEntries(
+        [...Object.keys(cpuAfter).map((role) => [role, cpuAfter[role]! - (cpuBefore[role] ?? 0)] as const), ['redis', (after.cpuSeconds - before.cpuSeconds) * 1000] as const].map(([role, ms]) => [
+          role,
+          n ? round2(ms / n) : 0,
+        ]),
+      ),
+      idleRedisCommandsPerSecond: idleCommandsPerSecond,
+      sample: {
+        frames: sampled,
+        sentPerFrame: sampled ? round2(total(sources.sent) / sampled) : null,
+        inScriptsPerFrame: sampled ? round2(total(sources.inScripts) / sampled) : null,
+        sent: perSampledFrame(sources.sent),
+        inScripts: perSampledFrame(sources.inScripts),
+      },
+      frameKeysLeft: left.length,
+      committedFrameKeysLeft: left.filter((id) => committed.has(id)).length,
+    };
+  } finally {
+    await services.stopAll();
+    stats.close();
+    redis.disconnect();
+    await redisServer.stop();
+  }
+}
+
+/** Frames queued and dropped so far over all cameras, as ingest last wrote them to each camera's status. */
+async function ingestCounts(redis: Redis, keys: RedisKeys, ids: string[]): Promise<{ framesOut: number; drops: number }> {
+  const all = await Promise.all(ids.map((id) => redis.hgetall(keys.cameraStatus(id))));
+  return { framesOut: all.reduce((s, h) => s + Number(h.framesOut ?? 0), 0), drops: all.reduce((s, h) => s + Number(h.drops ?? 0), 0) };
+}
+
+/** CPU milliseconds used so far by the services' processes, summed by role; ingest's ffmpeg children as 'ffmpeg'. */
+function cpuByRole(procs: ServiceProcess[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  const add = (role: string, pid: number) => (total[role] = (total[role] ?? 0) + cpuMs(pid));
+  for (const p of procs) {
+    add(p.service, p.pid);
+    if (p.service === 'ingest') for (const d of descendants(p.pid).filter((c) => /ffmpeg/.test(c.args))) add('ffmpeg', d.pid);
+  }
+  return total;
+}
+
+async function readSummaries(redis: Redis, keys: RedisKeys, cameraId: string): Promise<FrameSummary[]> {
+  const entries = await redis.xrange(keys.frameSummaries(cameraId), '-', '+');
+  return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('json') + 1]!) as FrameSummary);
+}
+
+async function waitForDrain(redis: Redis, keys: RedisKeys): Promise<void> {
+  const queue = new Queue(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
+  try {
+    await waitFor(async () => Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).every((c) => c === 0), 120_000, 'the frames queue to drain');
+  } finally {
+    await queue.close();
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(250);
+  }
+}
