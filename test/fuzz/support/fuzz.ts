@@ -76,6 +76,8 @@ export interface RegressionCase<T> {
   input: T;
   /** What went wrong when the input was found (or why it was written by hand). */
   error: string;
+  /** The input is a batch of inputs that failed only together: replay them at once. */
+  batch: boolean;
 }
 
 /** The saved failing inputs of a surface (none when the folder is absent). */
@@ -86,19 +88,19 @@ export function regressionCases<T>(surface: string): RegressionCase<T>[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
-      const saved = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { input: unknown; error: string };
-      return { file: `${surface}/${f}`, input: decode(saved.input) as T, error: saved.error };
+      const saved = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { input: unknown; error: string; batch?: boolean };
+      return { file: `${surface}/${f}`, input: decode(saved.input) as T, error: saved.error, batch: saved.batch === true };
     });
 }
 
 /** Writes a failing input where regressionCases() finds it; the file's path. */
-export function saveRegression(surface: FuzzSurface, input: unknown, error: string, replayPath?: string): string {
+export function saveRegression(surface: FuzzSurface, input: unknown, error: string, replayPath?: string, batch = false): string {
   const dir = join(REGRESSIONS_DIR, surface.name);
   mkdirSync(dir, { recursive: true });
   const body = encode(input);
   const id = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 12);
   const file = join(dir, `${id}.json`);
-  writeFileSync(file, JSON.stringify({ surface: surface.name, seed: surface.seed, path: replayPath, error, input: body }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ surface: surface.name, seed: surface.seed, path: replayPath, error, ...(batch ? { batch } : {}), input: body }, null, 2) + '\n');
   return file;
 }
 
@@ -106,20 +108,55 @@ export function saveRegression(surface: FuzzSurface, input: unknown, error: stri
  * Runs `check` on `surface.runs` inputs drawn from `arb` with the surface's seed.
  * The first failure is shrunk, saved as a regression case, and fails the test
  * with the seed, the file and the error.
+ *
+ * `concurrency` > 1 (network surfaces, where one call mostly waits): inputs are
+ * drawn in batches of that size and checked together; a failing batch is not
+ * shrunk, its inputs are re-checked one by one and the first that fails alone is
+ * saved (the whole batch when none does: the failure needed them together).
  */
-export async function fuzz<T>(surface: FuzzSurface, arb: fc.Arbitrary<T>, check: (input: T) => Promise<void> | void, opts: { shrink?: boolean } = {}): Promise<void> {
+export async function fuzz<T>(
+  surface: FuzzSurface,
+  arb: fc.Arbitrary<T>,
+  check: (input: T) => Promise<void> | void,
+  opts: { shrink?: boolean; concurrency?: number } = {},
+): Promise<void> {
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  if (concurrency === 1) {
+    const details = await fc.check(
+      fc.asyncProperty(arb, async (input) => {
+        await check(input);
+      }),
+      { seed: surface.seed, numRuns: surface.runs, endOnFailure: opts.shrink === false },
+    );
+    if (details.failed) fail(surface, details.counterexample?.[0], details.errorInstance, details.numRuns, details.counterexamplePath);
+    return;
+  }
+  const batches = Math.ceil(surface.runs / concurrency);
   const details = await fc.check(
-    fc.asyncProperty(arb, async (input) => {
-      await check(input);
+    fc.asyncProperty(fc.array(arb, { minLength: concurrency, maxLength: concurrency }), async (batch) => {
+      await Promise.all(batch.map(async (input) => check(input)));
     }),
-    { seed: surface.seed, numRuns: surface.runs, endOnFailure: opts.shrink === false },
+    { seed: surface.seed, numRuns: batches, endOnFailure: true },
   );
   if (!details.failed) return;
-  const input = details.counterexample?.[0];
-  const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  const file = saveRegression(surface, input, error, details.counterexamplePath ?? undefined);
+  const batch = details.counterexample?.[0] ?? [];
+  for (const input of batch) {
+    const alone = await Promise.resolve()
+      .then(() => check(input))
+      .then(
+        () => undefined,
+        (err: unknown) => err ?? new Error('failed'),
+      );
+    if (alone) fail(surface, input, alone, details.numRuns * concurrency, details.counterexamplePath);
+  }
+  fail(surface, batch, details.errorInstance, details.numRuns * concurrency, details.counterexamplePath, true);
+}
+
+function fail(surface: FuzzSurface, input: unknown, err: unknown, runs: number, path: string | null | undefined, batch = false): never {
+  const error = err instanceof Error ? err.message : String(err);
+  const file = saveRegression(surface, input, error, path ?? undefined, batch);
   throw new Error(
-    `fuzz ${surface.name} failed after ${details.numRuns} runs (seed ${surface.seed}, path ${details.counterexamplePath}): ${error}\n` +
+    `fuzz ${surface.name} failed after ${runs} inputs (seed ${surface.seed}, path ${path}): ${error}\n` +
       `failing input saved to ${file}; it is replayed as a regression case from now on`,
   );
 }
@@ -129,7 +166,8 @@ export async function replayRegressions<T>(surface: string, check: (input: T) =>
   const cases = regressionCases<T>(surface);
   for (const c of cases) {
     try {
-      await check(c.input);
+      if (c.batch) await Promise.all((c.input as T[]).map(async (input) => check(input)));
+      else await check(c.input);
     } catch (err) {
       throw new Error(`regression case ${c.file} (first seen as: ${c.error}) fails again: ${(err as Error).message}`);
     }

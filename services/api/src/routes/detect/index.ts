@@ -38,9 +38,7 @@ const detectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       let bytes: Buffer;
       if (request.isMultipart()) {
-        const file = await request.file();
-        if (!file) throw new HttpError(400, 'the multipart request has no file part');
-        bytes = await file.toBuffer();
+        bytes = await readMultipartFile(() => request.file());
       } else if (Buffer.isBuffer(request.body)) {
         bytes = request.body;
       } else {
@@ -87,3 +85,19 @@ const detectRoutes: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default detectRoutes;
+
+/**
+ * The one file part's bytes. A body that ends inside a part (cut short, or a closing
+ * boundary missing) is the client's mistake: a 400, not the stream's "Premature close" as a 500.
+ * The plugin's own errors (file too large: 413, too many parts) keep their status.
+ */
+async function readMultipartFile(file: () => Promise<{ toBuffer(): Promise<Buffer> } | undefined>): Promise<Buffer> {
+  try {
+    const part = await file();
+    if (!part) throw new HttpError(400, 'the multipart request has no file part');
+    return await part.toBuffer();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode) throw err;
+    throw new HttpError(400, `the multipart body could not be read (${(err as Error).message}): send one complete file part`);
+  }
+}
