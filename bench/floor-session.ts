@@ -7,8 +7,8 @@ const ELEMENTS: Partial<Record<string, (n: number) => ort.Tensor['data']>> = {
   float32: (n) => Float32Array.from({ length: n }, () => Math.random()),
 };
 
-export async function floorSession(modelPath: string, threads: number): Promise<() => Promise<number>> {
-  const session = await ort.InferenceSession.create(modelPath, { ...sessionOptions(threads), executionProviders: ['cpu'] });
+export async function floorSession(modelPath: string, threads: number, provider: 'cpu' | 'cuda' = 'cpu'): Promise<() => Promise<number>> {
+  const session = await ort.InferenceSession.create(modelPath, { ...sessionOptions(threads), executionProviders: [provider] });
   const meta = session.inputMetadata[0];
   if (!meta.isTensor || !ELEMENTS[meta.type]) throw new Error(`floor benchmark: unsupported input ${meta.name}`);
   const shape = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));

@@ -25,10 +25,10 @@ import * as http2 from 'node:http2';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import { modelVersions, startTsWorker } from '@riverwatch/common';
+import { modelVersions } from '@riverwatch/common';
 import { startInferenceServerChild } from './inference-server.ts';
 import { floorSession } from './floor-session.ts';
+import { FLOOR_METHOD, floorGrpcClient, forkFloorServer } from './floor-grpc.ts';
 import { InferenceClient, tuneGcForTensorTraffic } from '@riverwatch/inference-client';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -40,62 +40,15 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '300' },
     model: { type: 'string', default: join(ROOT, 'models/debris-yolov5') },
     threads: { type: 'string', default: String(availableParallelism()) },
-    // Child modes.
+    // Child mode.
     echo: { type: 'boolean', default: false },
-    'floor-server': { type: 'string' },
   },
 });
-
-// A unary method that carries raw bytes: no protobuf on either side.
-const raw = (b: Buffer) => b;
-const FLOOR_METHOD = {
-  Run: { path: '/riverwatch.bench.Floor/Run', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
-};
 
 async function modelPath(dir: string): Promise<string> {
   const [version] = await modelVersions(dir);
   if (!version) throw new Error(`no <version>/model.onnx under ${dir}`);
   return join(dir, version, 'model.onnx');
-}
-
-/** Child mode: the detector on a session thread behind a grpc-js or bare HTTP/2 server. */
-async function serveFloor(kind: string): Promise<void> {
-  const worker = startTsWorker(new URL('./floor-session-worker.ts', import.meta.url), {
-    data: { modelPath: await modelPath(resolve(args.model!)), threads: Number(args.threads) },
-  });
-  await new Promise((r) => worker.once('message', r));
-  const compute = () =>
-    new Promise<Buffer>((done) => {
-      worker.once('message', (ms: number) => {
-        const out = Buffer.alloc(8);
-        out.writeDoubleLE(ms);
-        done(out);
-      });
-      worker.postMessage(0);
-    });
-  if (kind === 'grpc-js') {
-    const server = new grpc.Server();
-    server.addService(FLOOR_METHOD as never, {
-      Run: (_call: unknown, reply: (err: null, out: Buffer) => void) => void compute().then((out) => reply(null, out)),
-    });
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => process.send!(port));
-  } else {
-    const server = http2.createServer();
-    server.on('stream', (stream) => {
-      stream.resume();
-      stream.on('end', () => {
-        void compute().then((out) => {
-          const framed = Buffer.alloc(5 + out.length); // gRPC length-prefixed message: flag byte, 4-byte length
-          framed.writeUInt32BE(out.length, 1);
-          out.copy(framed, 5);
-          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-          stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-          stream.end(framed);
-        });
-      });
-    });
-    server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
-  }
 }
 
 const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -164,22 +117,20 @@ async function main(): Promise<void> {
 
     // The detector floor.
     const threads = Number(args.threads);
-    const localRun = await floorSession(await modelPath(resolve(args.model!)), threads);
+    const model = await modelPath(resolve(args.model!));
+    const localRun = await floorSession(model, threads);
     const scenarios: { name: string; call: () => Promise<number>; latency: number[]; compute: number[] }[] = [
       { name: 'in-process', call: localRun, latency: [], compute: [] },
     ];
-    const GrpcClient = grpc.makeGenericClientConstructor(FLOOR_METHOD as never, 'Floor');
-    const request = Buffer.alloc(16);
     const viaGrpcJs = (port: number) => {
-      const c = new GrpcClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-        Run(req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, out?: Buffer) => void): void;
-      };
+      const c = floorGrpcClient(port);
       cleanup.push(() => c.close());
-      return () => new Promise<number>((ok, fail) => c.Run(request, { deadline: Date.now() + 10_000 }, (err, out) => (err ? fail(err) : ok(out!.readDoubleLE(0)))));
+      return c.call;
     };
-    const grpcJsServer = await forkChild(['--floor-server', 'grpc-js', '--model', args.model!, '--threads', String(threads)]);
-    const http2Server = await forkChild(['--floor-server', 'http2', '--model', args.model!, '--threads', String(threads)]);
+    const grpcJsServer = await forkFloorServer('grpc-js', model, threads);
+    const http2Server = await forkFloorServer('http2', model, threads);
     children.push(grpcJsServer.child, http2Server.child);
+    const request = Buffer.alloc(16);
     const session = http2.connect(`http://127.0.0.1:${http2Server.port}`);
     cleanup.push(() => session.close());
     const viaHttp2 = () =>
@@ -253,8 +204,6 @@ if (args.echo) {
     s.setNoDelay(true);
     s.on('data', (d) => s.write(d));
   }).listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
-} else if (args['floor-server']) {
-  await serveFloor(args['floor-server']);
 } else {
   await main();
 }
