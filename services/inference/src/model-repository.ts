@@ -91,6 +91,12 @@ export function parseConfig(name: string, text: string): ServedModelConfig {
   } catch (err) {
     throw new Error(`${name}/config.json is not valid JSON: ${(err as Error).message}`);
   }
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+  if (!isObject(raw)) throw new Error(`${name}/config.json must hold a JSON object, got ${kind(raw)}`);
+  for (const field of ['dynamicBatching', 'tiling'] as const) {
+    if (raw[field] !== undefined && !isObject(raw[field])) throw new Error(`${name}/config.json: ${field} must be an object, got ${kind(raw[field])}`);
+  }
   const intIn = (v: unknown, field: string, min: number, max: number): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       throw new Error(`${name}/config.json: ${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);

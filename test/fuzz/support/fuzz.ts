@@ -33,18 +33,19 @@ function envInt(name: string): number | undefined {
 }
 
 /**
- * A surface's seed and run count. `runs` is the count for this surface; FUZZ_RUNS
- * replaces it, and FUZZ_SCALE (a factor) scales it (`npm run test:fuzz` runs the full counts).
+ * A surface's seed and run count. `fullRuns` is the count `npm run test:fuzz` runs
+ * (FUZZ_FULL=1); inside `npm test` a tenth of it runs, so the suite stays quick.
+ * FUZZ_RUNS replaces either.
  */
-export function fuzzSurface(name: string, runs: number): FuzzSurface {
+export function fuzzSurface(name: string, fullRuns: number): FuzzSurface {
   const base = envInt('FUZZ_SEED') ?? DEFAULT_SEED;
   const offset = createHash('sha256').update(name).digest().readUInt32BE(0);
   const seed = (base ^ offset) | 0;
-  const scale = Number(process.env.FUZZ_SCALE ?? '1');
-  const count = envInt('FUZZ_RUNS') ?? Math.max(1, Math.round(runs * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
-  const surface = { name, seed, runs: count };
-  console.log(`[fuzz] ${name}: seed=${seed} runs=${count} (FUZZ_SEED=${base}; replay with FUZZ_SEED=${base} FUZZ_RUNS=${count})`);
-  return surface;
+  const full = process.env.FUZZ_FULL === '1';
+  const count = envInt('FUZZ_RUNS') ?? (full ? fullRuns : Math.max(1, Math.ceil(fullRuns / 10)));
+  const mode = process.env.FUZZ_RUNS ? 'FUZZ_RUNS' : full ? 'full' : 'quick (npm run test:fuzz runs the full count)';
+  console.log(`[fuzz] ${name}: seed=${seed} runs=${count} ${mode}; replay: FUZZ_SEED=${base} FUZZ_RUNS=${count} npx vitest run test/fuzz`);
+  return { name, seed, runs: count };
 }
 
 /** JSON with bytes: Uint8Array/Buffer values become {"$bytes": base64}. */
