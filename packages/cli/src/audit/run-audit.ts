@@ -36,6 +36,8 @@ const MAX_PROBLEMS = 100;
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const { redis, keys, store } = opts;
   const since = opts.since ?? 0;
+  // A cluster client lists its nodes (SCAN goes node by node) only once it is ready; a command waits for that.
+  await redis.ping();
   const cameraIds = opts.cameraId
     ? [opts.cameraId]
     : (await scanKeys(redis, keys.frameLedger('*'))).flatMap((k) => ledgerCameraId(keys, k) ?? []).sort();
