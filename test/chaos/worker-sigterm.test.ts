@@ -52,8 +52,11 @@ describe('chaos: a worker stopped with SIGTERM', () => {
     inference.child.kill('SIGSTOP');
     await expect.poll(() => ctx!.redis.llen(active), { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(2);
     const committedBefore = new Set(await historyIds());
-    const inHand = await ctx.redis.lrange(active, 0, -1);
+    const beforeSigterm = await ctx.redis.lrange(active, 0, -1);
     worker.child.kill('SIGTERM');
+    // In hand: what it holds once it has begun stopping (a frame may reach it while the signal is on its way).
+    await worker.waitFor(/worker stopping/, 30_000);
+    const inHand = await ctx.redis.lrange(active, 0, -1);
     // Ingest keeps queueing while the worker drains: new frames wait, and the worker takes none.
     await expect.poll(async () => (await ctx!.redis.lrange(waiting, 0, -1)).filter((id) => !inHand.includes(id)).length, { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(1);
     const activeWhileDraining = await ctx.redis.lrange(active, 0, -1);
@@ -63,7 +66,7 @@ describe('chaos: a worker stopped with SIGTERM', () => {
     const committedAfter = (await historyIds()).filter((id) => !committedBefore.has(id));
     const finished = inHand.filter((id) => committedBefore.has(id) || committedAfter.includes(id));
     const taken = committedAfter.filter((id) => !inHand.includes(id));
-    printFigure('worker SIGTERM', { inHand: inHand.length, finished: finished.length, newFramesTaken: taken.length, exitCode: exit.code });
+    printFigure('worker SIGTERM', { inHandAtSigterm: beforeSigterm.length, inHand: inHand.length, finished: finished.length, newFramesTaken: taken.length, exitCode: exit.code });
     expect(activeWhileDraining.every((id) => inHand.includes(id))).toBe(true);
     expect(taken).toEqual([]);
     expect(finished).toEqual(inHand);

@@ -143,10 +143,13 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     name: 'worker',
     metricsPort: ops.port,
     stop: stopOnce(async () => {
+      // First stop taking jobs (close() stops fetching at once) and let the active ones finish, as
+      // BullMQ's guide asks on SIGTERM; the rest of the shutdown runs while they do.
+      const draining = Promise.all([frames.close(), cameraEvents.close()]);
+      logger.info('worker stopping: no new frames, finishing the ones in hand');
       clearInterval(rejectedTimer);
       await retention.stop();
-      // Stop taking jobs and let the active ones finish, as BullMQ's guide asks on SIGTERM.
-      await Promise.all([frames.close(), cameraEvents.close()]);
+      await draining;
       countQueueJobsWith(undefined);
       await frameQueue.close();
       await webhooks.close();
