@@ -92,6 +92,17 @@ describe('riverwatch audit (real Redis + S3)', () => {
     expect(report.problems.find((p) => p.kind === 'lost')?.frameId).toBe(lost.frameId);
   });
 
+  it('keeps the ledger bounded: it expires with the retention window, and an outcome never creates one', async () => {
+    const shortLived = new FramePublisher(t.redis, t.keys, queue, { maxInFlight: 2, frameTtlSeconds: 30, ledgerRetentionMs: 60_000 });
+    await shortLived.publish(frame('cam_ttl'), jpeg);
+    const ttl = await t.redis.pttl(t.keys.frameLedger('cam_ttl'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    // A worker's outcome for a camera whose ledger is gone (deleted and expired, or a frame ingest never queued).
+    await recordOutcome(t.redis, t.keys, 'cam_none', 'frm_x', 'committed');
+    expect(await t.redis.exists(t.keys.frameLedger('cam_none'))).toBe(0);
+  });
+
   it('refuses a bad --since with a clear message', async () => {
     const run = runCli(['audit', '--since', 'yesterday-ish'], t.env);
     expect((await run.exited).code).toBe(2);
