@@ -294,11 +294,13 @@ export class FrameProcessor {
       models: { detector: `${result.models.detector}:${result.models.detectorVersion}`, ...(result.models.segmenter ? { segmenter: result.models.segmenter } : {}) },
       latencyMs: result.latencyMs.inference,
     };
-    await this.d.cameras.appendSummary(frame.cameraId, summary, mem.lastCapturedAt);
     if (!late) {
       const live = { frameId: frame.frameId, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, detections: result.detections, jpeg: bytes };
       await this.d.cameras.saveLiveFrame(frame.cameraId, live);
     }
+    // The summary (with the ledger's `committed`) is the commit point, so it goes last: a write that
+    // fails after it would give the claim back and the retry would file the frame in the history twice.
+    await this.d.cameras.appendSummary(frame.cameraId, summary, mem.lastCapturedAt);
   }
 }
 
