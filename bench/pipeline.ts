@@ -129,6 +129,7 @@ async function runRound(v: Variant, round: number): Promise<{ seconds: number; l
       INFERENCE_TARGETS: `127.0.0.1:${grpcPort}`,
       INFERENCE_ALLOW_CLIENT_SHM: 'true',
       WORKER_CONCURRENCY: args.concurrency!,
+      REVIEW_INTERVAL_SECONDS: '0',
       ...v.env,
     },
   });

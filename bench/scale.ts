@@ -27,7 +27,7 @@ import { QueueName, RedisKeys, createRedis, scanKeys, type FrameSummary, type Re
 import { freePort } from '@riverwatch/local-infra';
 import { descendants } from '../test/support/processes.ts';
 import { DEMO_CLIP, ServiceProcesses, cpuMs, type ServiceProcess, benchCamera, redisNodeUrls, registerCameras, serviceEnv, startRedis, startS3, type S3Server } from './support/pipeline-stack.ts';
-import { CommandSourceSampler, RedisStatsReader, trafficBetween } from './support/redis-stats.ts';
+import { CommandSourceSampler, RedisStatsReader, tcpClientPids, trafficBetween } from './support/redis-stats.ts';
 
 /** The target of issue 15: Redis work per frame must not be what limits scale-out. */
 export const MAX_COMMANDS_PER_FRAME = 20;
@@ -99,7 +99,15 @@ export interface ScaleRow {
    * A separate window of --sample seconds under MONITOR: per committed frame, commands the
    * services sent versus commands run inside Lua scripts (BullMQ), by command.
    */
-  sample: { frames: number; sentPerFrame: number | null; inScriptsPerFrame: number | null; sent: Record<string, number>; inScripts: Record<string, number> };
+  sample: {
+    frames: number;
+    sentPerFrame: number | null;
+    inScriptsPerFrame: number | null;
+    /** Commands per frame by the service that sent them, its scripts' commands included ('other': this benchmark's own connections, or a connection gone before it was looked up). */
+    byService: Record<string, number>;
+    sent: Record<string, number>;
+    inScripts: Record<string, number>;
+  };
   /** After ingest stopped and the queue drained: frame keys left, and of those, frames that were committed (must be 0). */
   frameKeysLeft: number;
   committedFrameKeysLeft: number;
@@ -172,7 +180,18 @@ async function measure(d: Deployment, index: number, s3: S3Server): Promise<Scal
   try {
     const ports = await Promise.all(Array.from({ length: d.inference }, () => freePort()));
     const env = (extra: Record<string, string>) =>
-      serviceEnv({ redisUrl: redisServer.url, s3, prefix, extra: { INFERENCE_TARGETS: ports.map((p) => `127.0.0.1:${p}`).join(','), WORKER_CONCURRENCY: String(concurrency), ...extra } });
+      serviceEnv({
+        redisUrl: redisServer.url,
+        s3,
+        prefix,
+        extra: {
+          INFERENCE_TARGETS: ports.map((p) => `127.0.0.1:${p}`).join(','),
+          WORKER_CONCURRENCY: String(concurrency),
+          // Every uncertain frame may go to the labelling set, as in bench:pipeline: the worker's heaviest path.
+          REVIEW_INTERVAL_SECONDS: '0',
+          ...extra,
+        },
+      });
     for (const port of ports) await services.start('inference', env({ GRPC_PORT: String(port) }));
     const workers = [];
     for (let w = 0; w < d.workers; w++) workers.push(await services.start('worker', env({})));
@@ -199,8 +218,15 @@ async function measure(d: Deployment, index: number, s3: S3Server): Promise<Scal
     const sampler = await CommandSourceSampler.start(stats.nodeUrls);
     const t2 = Date.now();
     await sleep(sampleSeconds * 1000);
+    const clientPids = tcpClientPids();
     const sources = sampler.stop();
     const t3 = Date.now();
+    const roleOf = new Map(running.map((p) => [p.pid, p.service]));
+    const byService: Record<string, number> = {};
+    for (const [client, calls] of Object.entries(sources.byClient)) {
+      const role = roleOf.get(clientPids.get(client) ?? -1) ?? 'other';
+      byService[role] = (byService[role] ?? 0) + calls;
+    }
 
     // Stop the cameras, let the workers finish what is queued, then look for frame bytes left behind.
     await services.stop(ingest);
@@ -252,6 +278,7 @@ async function measure(d: Deployment, index: number, s3: S3Server): Promise<Scal
         frames: sampled,
         sentPerFrame: sampled ? round2(total(sources.sent) / sampled) : null,
         inScriptsPerFrame: sampled ? round2(total(sources.inScripts) / sampled) : null,
+        byService: perSampledFrame(byService),
         sent: perSampledFrame(sources.sent),
         inScripts: perSampledFrame(sources.inScripts),
       },

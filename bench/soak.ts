@@ -119,6 +119,7 @@ try {
 
   const samples: SoakSample[] = [];
   const died: string[] = [];
+  const familiesAtStart = await keyFamilies();
   const t0 = Date.now();
   for (let next = t0; ; next += intervalMs) {
     await sleep(Math.max(0, next - Date.now()));
@@ -157,6 +158,14 @@ try {
     };
   }
 
+  // Where Redis memory went between the first and the last sample, by kind of key: what to look at when it grew.
+  const familiesAtEnd = await keyFamilies();
+  const redisGrowthByKeyFamily = Object.fromEntries(
+    Object.keys({ ...familiesAtStart, ...familiesAtEnd })
+      .map((k) => [k, (familiesAtEnd[k] ?? 0) - (familiesAtStart[k] ?? 0)] as const)
+      .filter(([, d]) => d !== 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
   const verdicts = samples.length < 2 ? [] : [
     ...Object.keys(samples[0]!.rss).map((k) => judgeSeries(`rss:${k}`, samples.map((s) => ({ at: s.at, value: s.rss[k]! })))),
     judgeSeries('redis:used_memory-less-retained', samples.map((s) => ({ at: s.at, value: s.redisUsedMemory - s.redisRetainedBytes }))),
@@ -184,6 +193,8 @@ try {
     committedFramesPerSecond: first && last && last.at > first.at ? Math.round(((last.framesCommitted - first.framesCommitted) / (last.at - first.at)) * 100) / 100 : null,
     retainedBytesPerFrame: first && last && last.framesCommitted > first.framesCommitted ? Math.round((last.redisRetainedBytes - first.redisRetainedBytes) / (last.framesCommitted - first.framesCommitted)) : null,
     maxGrowth: MAX_GROWTH,
+    /** Bytes (MEMORY USAGE) gained from the first sample to the last, by key family (ids replaced by *). */
+    redisGrowthByKeyFamily,
     samples,
     verdicts,
     flat: failures.length === 0,
@@ -222,14 +233,15 @@ function residentBytes(pid: number): number {
 /**
  * Bytes Redis keeps on purpose for longer than a soak runs, or up to a fixed count that a
  * soak's first minutes fill: each camera's summary stream and frame ledger (retention
- * window), the per-frame commit claims (`cam:{id}:done:*`, 6 h TTL), and BullMQ's finished
- * frame jobs (the last 1,000 for 300 s) and event stream (~10,000 events). Large sets are
- * estimated from up to 50 sampled keys.
+ * window), the per-frame commit claims (`cam:{id}:done:*`, 6 h TTL), the labelling set's
+ * index (kept until an operator prunes it), the live event stream (last 10,000 events), and
+ * BullMQ's finished frame jobs (the last 1,000 for 300 s) and event stream (~10,000 events).
+ * Large sets are estimated from up to 200 sampled keys.
  */
 async function retainedBytes(): Promise<number> {
   const usage = async (k: string) => Number((await redis.memory('USAGE', k, 'SAMPLES', '0')) ?? 0);
   const estimate = async (found: string[]) => {
-    const sample = found.slice(0, 50);
+    const sample = found.slice(0, 200);
     const sizes = await Promise.all(sample.map(usage));
     return sample.length ? (sizes.reduce((a, b) => a + b, 0) / sample.length) * found.length : 0;
   };
@@ -238,6 +250,21 @@ async function retainedBytes(): Promise<number> {
   const claims = camKeys.filter((k) => /:done:/.test(k));
   const queueKey = (k: string) => `${keys.queuePrefix}:${QueueName.frames}:${k}`;
   const finishedJobs = [...(await redis.zrange(queueKey('completed'), 0, -1)), ...(await redis.zrange(queueKey('failed'), 0, -1))].map(queueKey);
-  const sizes = await Promise.all([...streams, queueKey('completed'), queueKey('failed'), queueKey('events')].map(usage));
+  const sizes = await Promise.all([...streams, keys.reviewIndex(), keys.events(), queueKey('completed'), queueKey('failed'), queueKey('events')].map(usage));
   return sizes.reduce((a, b) => a + b, 0) + (await estimate(claims)) + (await estimate(finishedJobs));
+}
+
+/** MEMORY USAGE of every key, summed by family: the key with its hash tag and ids replaced by `*`. */
+async function keyFamilies(): Promise<Record<string, number>> {
+  const all = await scanKeys(redis as Redis, '*');
+  const families: Record<string, number> = {};
+  for (let i = 0; i < all.length; i += 200) {
+    const batch = all.slice(i, i + 200);
+    const sizes = await Promise.all(batch.map((k) => redis.memory('USAGE', k, 'SAMPLES', '0')));
+    batch.forEach((k, j) => {
+      const family = k.replace(/\{[^}]*\}/g, '{*}').replace(/(^|:)([a-z]{3}_[\w-]+|[0-9a-f-]{16,}|\d+)(?=:|$)/g, '$1*');
+      families[family] = (families[family] ?? 0) + Number(sizes[j] ?? 0);
+    });
+  }
+  return families;
 }

@@ -53,7 +53,6 @@ export function serviceEnv(opts: { redisUrl: string; s3: S3Server; prefix: strin
     INFERENCE_METRICS_PORT: '0',
     WORKER_METRICS_PORT: '0',
     INGEST_METRICS_PORT: '0',
-    REVIEW_INTERVAL_SECONDS: '0',
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
     ...opts.extra,

@@ -2,6 +2,7 @@
  * Redis's own counters, read with INFO from every server of a deployment (each master
  * of a cluster) and summed: what the pipeline costs Redis, independent of the client.
  */
+import { execFileSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { createRedis } from '@riverwatch/common';
 
@@ -95,6 +96,8 @@ export interface CommandSources {
   sent: Record<string, number>;
   /** Commands run inside Lua scripts (BullMQ's job moves are EVALSHA scripts). */
   inScripts: Record<string, number>;
+  /** All commands by the client address (host:port) that sent them; a script's commands go to the client that ran it. */
+  byClient: Record<string, number>;
 }
 
 /**
@@ -105,7 +108,7 @@ export interface CommandSources {
  */
 export class CommandSourceSampler {
   private readonly sockets: Socket[] = [];
-  private readonly counts: CommandSources = { sent: {}, inScripts: {} };
+  private readonly counts: CommandSources = { sent: {}, inScripts: {}, byClient: {} };
 
   private constructor() {}
 
@@ -121,6 +124,8 @@ export class CommandSourceSampler {
       this.sockets.push(socket);
       let buffered = '';
       let started = false;
+      // A script's commands are logged right after the EVAL/EVALSHA that ran them.
+      let lastClient = '';
       socket.setEncoding('latin1');
       socket.once('error', reject);
       socket.on('connect', () => socket.write('MONITOR\r\n'));
@@ -141,6 +146,8 @@ export class CommandSourceSampler {
           const table = m[1] === 'lua' ? this.counts.inScripts : this.counts.sent;
           const cmd = m[2]!.toLowerCase();
           table[cmd] = (table[cmd] ?? 0) + 1;
+          if (m[1] !== 'lua') lastClient = m[1]!;
+          this.counts.byClient[lastClient] = (this.counts.byClient[lastClient] ?? 0) + 1;
         }
       });
     });
@@ -150,6 +157,16 @@ export class CommandSourceSampler {
   stop(): CommandSources {
     for (const s of this.sockets) s.destroy();
     const sorted = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).sort((a, b) => b[1] - a[1]));
-    return { sent: sorted(this.counts.sent), inScripts: sorted(this.counts.inScripts) };
+    return { sent: sorted(this.counts.sent), inScripts: sorted(this.counts.inScripts), byClient: this.counts.byClient };
   }
+}
+
+/** Which process holds each local TCP client address (host:port -> pid), from `ss -tnp`. */
+export function tcpClientPids(): Map<string, number> {
+  const owners = new Map<string, number>();
+  for (const line of execFileSync('ss', ['-tnpH'], { encoding: 'utf8' }).split('\n')) {
+    const m = /^\S+\s+\d+\s+\d+\s+(\S+)\s+\S+\s+users:\(\("[^"]*",pid=(\d+)/.exec(line.trim());
+    if (m) owners.set(m[1]!, Number(m[2]));
+  }
+  return owners;
 }

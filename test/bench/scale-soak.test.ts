@@ -51,7 +51,7 @@ describe('bench tools', () => {
       cpuMsPerFrame: Record<string, number>;
       frameKeysLeft: number;
       committedFrameKeysLeft: number;
-      sample: { frames: number; sentPerFrame: number; inScriptsPerFrame: number; sent: Record<string, number>; inScripts: Record<string, number> };
+      sample: { frames: number; sentPerFrame: number; inScriptsPerFrame: number; byService: Record<string, number>; sent: Record<string, number>; inScripts: Record<string, number> };
     };
     expect(row).toMatchObject({ config: 'w1-i2-cluster', workers: 1, inferenceServers: 2, redis: 'cluster', redisServers: 3 });
     expect(row.framesCommitted).toBeGreaterThan(0);
@@ -69,6 +69,9 @@ describe('bench tools', () => {
     expect(row.cpuMsPerFrame.worker).toBeGreaterThan(0);
     expect(row.cpuMsPerFrame.inference).toBeGreaterThan(0);
     expect(row.sample.sent.evalsha).toBeGreaterThan(0);
+    // Both ingest (queues frames) and the worker (takes and finishes them) talk to Redis for every frame.
+    expect(row.sample.byService.ingest).toBeGreaterThan(0);
+    expect(row.sample.byService.worker).toBeGreaterThan(0);
     expect(row.committedFrameKeysLeft).toBe(0);
     expect(row.frameKeysLeft).toBeGreaterThanOrEqual(row.committedFrameKeysLeft);
     if (row.redisCommandsPerFrame > 20) expect(report.failures.join('\n')).toMatch(/Redis commands per frame/);
