@@ -1,5 +1,5 @@
 /**
- * npm run bench:inference [-- --json] [--model DIR] [--seconds N] [--rounds N] [--threads N] [--provider cpu|cuda] [--queue-delay-ms N]
+ * npm run bench:inference [-- --json] [--model DIR] [--seconds N] [--rounds N] [--threads N] [--provider cpu|cuda] [--queue-delay-ms N] [--batching on|off]
  *
  * One detector, one thread budget, side by side in one run, each at concurrency 1 and 8:
  *   in-process:  onnxruntime in this process, then decode + NMS here with the model's postprocess settings;
@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: String(availableParallelism()) },
     'queue-delay-ms': { type: 'string' },
+    // off: the served copies run request by request (no dynamicBatching block), for comparison.
+    batching: { type: 'string', default: 'on' },
     provider: { type: 'string', default: 'cpu' },
   },
 });
@@ -97,14 +99,15 @@ const fromOrt = (result: ort.InferenceSession.ReturnType): InferTensor[] =>
     return { name: n, datatype: KSERVE[t.type] ?? t.type, shape: [...t.dims], data: Buffer.from(v.buffer, v.byteOffset, v.byteLength) };
   });
 
-// A repository with the model three times, all with the shipped dynamic batching: post-processing
+// A repository with the model three times, all with the shipped dynamic batching (unless --batching off): post-processing
 // on (bytes and shared-memory clients, so the server's metrics are per scenario) and off.
 const repo = mkdtempSync(join(tmpdir(), 'rw-bench-'));
 const delay = Number(args['queue-delay-ms'] ?? config.dynamicBatching?.maxQueueDelayMs ?? 2);
 const names = { served: name, shm: `${name}-shm`, raw: `${name}-raw` };
 for (const [dir, withPp] of [[names.served, true], [names.shm, true], [names.raw, false]] as const) {
   cpSync(join(modelDir, version), join(repo, dir, '1'), { recursive: true });
-  const served = { ...config, name: dir, instances: 1, dynamicBatching: { maxQueueDelayMs: delay, maxQueueSize: 1024 }, postprocess: withPp ? postprocess : undefined };
+  const dynamicBatching = args.batching === 'off' ? undefined : { maxQueueDelayMs: delay, maxQueueSize: 1024 };
+  const served = { ...config, name: dir, instances: 1, dynamicBatching, postprocess: withPp ? postprocess : undefined };
   writeFileSync(join(repo, dir, 'config.json'), JSON.stringify(served));
 }
 
@@ -157,6 +160,8 @@ try {
       if (!s.key.startsWith('floor') && JSON.stringify(got) !== expected) fail(1, `${s.key} found other detections than in-process: ${JSON.stringify(got).slice(0, 300)}`);
     }
   }
+  // And at concurrency 8 for a second: a batching server meets each new batch size once, and a first run of a shape is slow.
+  for (const s of scenarios) if (s.concurrencies.includes(8)) await closedLoop(s.run, 8, 1);
   const gpu = provider === 'cuda' ? checkOnGpu([[process.pid, 'this process (in-process rows)'], [child.pid, 'the inference server'], [floorServer.child.pid!, 'the floor server']]) : undefined;
   const answerBytes = {
     detections: (await client.infer(names.served, [input], { outputs: [DETECTIONS_OUTPUT] })).outputs.reduce((n, o) => n + o.data.byteLength, 0),
@@ -263,7 +268,7 @@ try {
     onnxruntime: ort.env.versions.common,
     secondsPerScenarioPerRound: seconds,
     rounds,
-    dynamicBatching: { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: delay },
+    dynamicBatching: args.batching === 'off' ? 'off' : { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: delay },
     incrementalMarking: !gcTuned,
     answerBytes,
     results,
