@@ -62,13 +62,14 @@ def write_config(name, task, fmt, size, resize, outputs, classes=CLASSES, thresh
         cfg.update(extra)
     d = os.path.join(root or os.path.join(REPO, "models"), name)
     os.makedirs(d, exist_ok=True)
-    # How the model is run over a frame (tiling, and the batch its tiles go in) is a
-    # serving choice, not a training result: a retrained model keeps its config's.
+    # How the model is run over a frame (tiling, the batch its tiles go in, decoding on
+    # the inference server) is a serving choice, not a training result: a retrained
+    # model keeps its config's.
     old = os.path.join(d, "config.json")
     if os.path.exists(old):
         with open(old) as f:
             served = json.load(f)
-        for k in ("tiling", "maxBatchSize"):
+        for k in ("tiling", "maxBatchSize", "postprocess"):
             if k in served and not (extra and k in extra):
                 cfg[k] = served[k]
     with open(os.path.join(d, "config.json"), "w") as f:
