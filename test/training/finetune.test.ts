@@ -68,7 +68,8 @@ describe('fine-tuning the shipped detector on exported review frames', () => {
     const h = await startHarness({ models: [], prepare: (r) => cpSync(join(repo, MODEL), join(r, MODEL), { recursive: true }) });
     try {
       const input = [{ name: 'images', datatype: 'UINT8' as const, shape: [1, 3, 384, 640], data: Buffer.alloc(3 * 384 * 640, 90) }];
-      const newest = await h.client.infer(MODEL, input);
+      // The raw grid by name (a request naming no output gets the server-side `detections`, as config.json asks).
+      const newest = await h.client.infer(MODEL, input, { outputs: ['output0'] });
       expect(newest.modelVersion).toBe('2');
       expect(newest.outputs[0]!.shape).toEqual([1, 15120, 10]);
       expect((await h.client.infer(MODEL, input, { version: '1' })).modelVersion).toBe('1');
