@@ -26,7 +26,7 @@ import { Queue } from 'bullmq';
 import { QueueName, RedisKeys, createRedis, scanKeys, type FrameSummary, type Redis } from '@riverwatch/common';
 import { freePort } from '@riverwatch/local-infra';
 import { descendants } from '../test/support/processes.ts';
-import { DEMO_CLIP, ServiceProcesses, cpuMs, type ServiceProcess, benchCamera, redisNodeUrls, registerCameras, serviceEnv, startRedis, startS3, type S3Server } from './support/pipeline-stack.ts';
+import { DEMO_CLIP, ServiceProcesses, cpuMs, type ServiceProcess, benchCamera, redisNodeUrls, registerCameras, serviceEnv, startRedis, startS3, type S3Server, positiveArg as positive } from './support/pipeline-stack.ts';
 import { CommandSourceSampler, RedisStatsReader, tcpClientPids, trafficBetween } from './support/redis-stats.ts';
 
 /** The target of issue 15: Redis work per frame must not be what limits scale-out. */
@@ -45,11 +45,6 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '5' },
   },
 });
-const positive = (name: string, v: string | undefined) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
-  return n;
-};
 const cameraCount = positive('cameras', args.cameras);
 const fps = positive('fps', args.fps);
 const seconds = positive('seconds', args.seconds);

@@ -25,7 +25,7 @@ import { Queue } from 'bullmq';
 import { QueueName, RedisKeys, createRedis, scanKeys, type Redis } from '@riverwatch/common';
 import { freePort } from '@riverwatch/local-infra';
 import { descendants } from '../test/support/processes.ts';
-import { DEMO_CLIP, ServiceProcesses, benchCamera, redisNodeUrls, registerCameras, serviceEnv, startRedis, startS3, type ServiceProcess } from './support/pipeline-stack.ts';
+import { DEMO_CLIP, ServiceProcesses, benchCamera, redisNodeUrls, registerCameras, serviceEnv, startRedis, startS3, type ServiceProcess, positiveArg as positive } from './support/pipeline-stack.ts';
 import { RedisStatsReader } from './support/redis-stats.ts';
 
 /** The last third of the run may be this much above the first third. */
@@ -40,11 +40,6 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const positive = (name: string, v: string | undefined) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
-  return n;
-};
 const minutes = positive('minutes', args.minutes);
 const cameraCount = positive('cameras', args.cameras);
 const fps = positive('fps', args.fps);

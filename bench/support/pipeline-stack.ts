@@ -159,3 +159,10 @@ export function cpuMs(pid: number): number {
     return 0;
   }
 }
+
+/** A command-line value that must be a positive number; the error names the flag. */
+export function positiveArg(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
+  return n;
+}
