@@ -1,14 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runStack, type Stack } from '@riverwatch/cli';
-import { freePort, startLocalRedis, type LocalServer } from '@riverwatch/local-infra';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { repoRoot } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
 import { apiBase } from '../support/stack.ts';
-import { NOTHING_LOST, SCENARIO_TIMEOUT_MS, audit, committedFrames, frozen, lossAndDuplication, printFigure, scaled, serverPid } from '../support/chaos.ts';
+import { NOTHING_LOST, OwnRedisPipeline, SCENARIO_TIMEOUT_MS, audit, committedFrames, frozen, lossAndDuplication, printFigure, scaled } from '../support/chaos.ts';
 
 const ADMIN_KEY = 'rw_admin_chaos_redis_freeze_0123456789';
 const FREEZE_MS = scaled(4000, 10_000);
@@ -21,26 +14,16 @@ const REDIS_TIMEOUT_MS = 1000;
  * after SIGCONT everything answers and frames flow again, with nothing lost or duplicated.
  */
 describe('chaos: Redis frozen', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rw-chaos-freeze-'));
-  let redisServer: LocalServer | undefined;
-  let ctx: TestContext | undefined;
-  let stack: Stack | undefined;
+  let run: OwnRedisPipeline | undefined;
 
-  afterAll(async () => {
-    await stack?.stop();
-    await ctx?.cleanup();
-    await redisServer?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => run?.stop());
 
   it(`API calls answer 503 fast during a ${FREEZE_MS / 1000} s freeze; everything recovers after SIGCONT`, async () => {
-    const port = await freePort();
-    redisServer = await startLocalRedis({ dataDir, port });
-    ctx = await createTestContext({ REDIS_URL: redisServer.url, RIVERWATCH_ADMIN_KEY: ADMIN_KEY, MODEL_REPOSITORY: `${repoRoot}models`, HOST: '127.0.0.1', API_REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS) });
-    stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
+    run = await OwnRedisPipeline.start('redis-freeze', { RIVERWATCH_ADMIN_KEY: ADMIN_KEY, API_REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS) });
+    const { ctx, stack } = run;
     const base = apiBase(stack);
     const id = await addClipCamera(base, ADMIN_KEY, 'Frozen river', 2);
-    await expect.poll(() => committedFrames(ctx!, [id]), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => committedFrames(ctx, [id]), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3);
 
     const get = async (path: string, auth = true) => {
       const started = performance.now();
@@ -50,7 +33,7 @@ describe('chaos: Redis frozen', () => {
       return { status: res.status, ms: Math.round(performance.now() - started), retryAfter: res.headers.get('retry-after') };
     };
 
-    const during = await frozen(serverPid(port), async () => {
+    const during = await frozen(run.redisPid(), async () => {
       const frozenAt = Date.now();
       const cameras = await get('/v1/cameras');
       const alerts = await get('/v1/alerts');
@@ -69,7 +52,7 @@ describe('chaos: Redis frozen', () => {
     await expect.poll(async () => (await get('/readyz', false)).status, { timeout: 30_000 }).toBe(200);
     expect((await get('/v1/cameras')).status).toBe(200);
     const before = await committedFrames(ctx, [id]);
-    await expect.poll(() => committedFrames(ctx!, [id]), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(before + 3);
+    await expect.poll(() => committedFrames(ctx, [id]), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(before + 3);
     const report = await audit(ctx);
     printFigure(`Redis SIGSTOP ${FREEZE_MS / 1000} s, audit`, { frames: report.frames, dropReasons: report.dropReasons, failReasons: report.failReasons });
     expect(lossAndDuplication(report)).toEqual(NOTHING_LOST);

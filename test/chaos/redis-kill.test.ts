@@ -1,15 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runStack, type Stack } from '@riverwatch/cli';
 import { readLedger } from '@riverwatch/common';
-import { freePort, startLocalRedis, type LocalServer } from '@riverwatch/local-infra';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { repoRoot } from '../support/cli.ts';
 import { addClipCamera } from '../support/http.ts';
 import { apiBase } from '../support/stack.ts';
-import { SCENARIO_TIMEOUT_MS, audit, committedFrames, printFigure, scaled, serverPid } from '../support/chaos.ts';
+import { OwnRedisPipeline, SCENARIO_TIMEOUT_MS, audit, committedFrames, printFigure, scaled } from '../support/chaos.ts';
 
 const ADMIN_KEY = 'rw_admin_chaos_redis_kill_0123456789';
 const CAMERAS = scaled(2, 3);
@@ -24,52 +17,41 @@ const ACKNOWLEDGED_MS = 1000;
  * a frame lost with Redis was being queued at the instant of the kill.
  */
 describe('chaos: Redis killed under load', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rw-chaos-redis-kill-'));
-  let redisServer: LocalServer | undefined;
-  let ctx: TestContext | undefined;
-  let stack: Stack | undefined;
+  let run: OwnRedisPipeline | undefined;
 
-  afterAll(async () => {
-    await stack?.stop();
-    await ctx?.cleanup();
-    await redisServer?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => run?.stop());
 
   it('keeps everything acknowledged a second before the kill; the services carry on', async () => {
-    const port = await freePort();
-    redisServer = await startLocalRedis({ dataDir, port });
-    ctx = await createTestContext({ REDIS_URL: redisServer.url, RIVERWATCH_ADMIN_KEY: ADMIN_KEY, MODEL_REPOSITORY: `${repoRoot}models`, HOST: '127.0.0.1' });
-    stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
+    run = await OwnRedisPipeline.start('redis-kill', { RIVERWATCH_ADMIN_KEY: ADMIN_KEY });
+    const { ctx, stack } = run;
     const base = apiBase(stack);
     const cameras: string[] = [];
     for (let i = 0; i < CAMERAS; i++) cameras.push(await addClipCamera(base, ADMIN_KEY, `Killed river ${i}`, 2));
-    await expect.poll(() => committedFrames(ctx!, cameras), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(6);
+    await expect.poll(() => committedFrames(ctx, cameras), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(6);
 
     const written = async () => {
       const ids: string[] = [];
       for (const id of cameras) {
-        ids.push(...(await readLedger(ctx!.redis, ctx!.keys, id)).map((e) => `ledger ${id} ${e.id}`));
-        ids.push(...(await ctx!.redis.xrange(ctx!.keys.frameSummaries(id), '-', '+')).map(([entry]) => `history ${id} ${entry}`));
+        ids.push(...(await readLedger(ctx.redis, ctx.keys, id)).map((e) => `ledger ${id} ${e.id}`));
+        ids.push(...(await ctx.redis.xrange(ctx.keys.frameSummaries(id), '-', '+')).map(([entry]) => `history ${id} ${entry}`));
       }
-      ids.push(...(await ctx!.redis.zrange(ctx!.keys.alertIndex(), 0, -1)).map((a) => `alert ${a}`));
+      ids.push(...(await ctx.redis.zrange(ctx.keys.alertIndex(), 0, -1)).map((a) => `alert ${a}`));
       return ids;
     };
     const acknowledged = await written();
     // Load goes on; the kill comes once what was read above is more than a second old.
     await new Promise((r) => setTimeout(r, ACKNOWLEDGED_MS + 100));
     const killedAt = Date.now();
-    process.kill(serverPid(port), 'SIGKILL');
-    await redisServer.stop(); // reaps it
-    redisServer = await startLocalRedis({ dataDir, port });
+    process.kill(run.redisPid(), 'SIGKILL');
+    await run.restartRedis();
 
     const after = new Set(await written());
     const missing = acknowledged.filter((id) => !after.has(id));
     const committedAtRestart = await committedFrames(ctx, cameras);
-    await expect.poll(() => committedFrames(ctx!, cameras), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(committedAtRestart + 4);
+    await expect.poll(() => committedFrames(ctx, cameras), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(committedAtRestart + 4);
     await expect.poll(async () => (await fetch(`${base}/readyz`)).status, { timeout: 15_000 }).toBe(200);
     const cameraList = await fetch(`${base}/v1/cameras`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-    for (const id of cameras) await expect.poll(async () => (await ctx!.redis.hget(ctx!.keys.cameraStatus(id), 'state')) ?? '', { timeout: 30_000 }).toBe('online');
+    for (const id of cameras) await expect.poll(async () => (await ctx.redis.hget(ctx.keys.cameraStatus(id), 'state')) ?? '', { timeout: 30_000 }).toBe('online');
 
     const report = await audit(ctx);
     // A frame lost with Redis must have been queued within the last second before the kill.

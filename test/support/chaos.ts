@@ -1,6 +1,10 @@
-import { runAudit, type AuditReport } from '@riverwatch/cli';
-import { runCli, type CliRun } from './cli.ts';
-import type { TestContext } from './context.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAudit, runStack, type AuditReport, type Stack } from '@riverwatch/cli';
+import { freePort, startLocalRedis, type LocalServer } from '@riverwatch/local-infra';
+import { repoRoot, runCli, type CliRun } from './cli.ts';
+import { createTestContext, type TestContext } from './context.ts';
 import { descendants } from './processes.ts';
 
 /**
@@ -95,3 +99,52 @@ export const NOTHING_LOST = { lost: 0, inTwoStates: 0, commits: 0, history: 0, a
 
 /** A chaos scenario's time limit: the services start, fault and recover several times. */
 export const SCENARIO_TIMEOUT_MS = scaled(240_000, 600_000);
+
+/**
+ * A redis-server of the scenario's own (it is killed, frozen, restarted), a test context on it
+ * and the whole pipeline (inference, worker, ingest, api) in this process on the shipped models.
+ */
+export class OwnRedisPipeline {
+  private constructor(
+    private readonly dataDir: string,
+    readonly port: number,
+    private redisServer: LocalServer,
+    readonly ctx: TestContext,
+    readonly stack: Stack,
+  ) {}
+
+  static async start(name: string, env: Record<string, string>): Promise<OwnRedisPipeline> {
+    const dataDir = mkdtempSync(join(tmpdir(), `rw-chaos-${name}-`));
+    const port = await freePort();
+    const cleanup: (() => Promise<void> | void)[] = [() => rmSync(dataDir, { recursive: true, force: true })];
+    try {
+      const redisServer = await startLocalRedis({ dataDir, port });
+      cleanup.unshift(() => redisServer.stop());
+      const ctx = await createTestContext({ REDIS_URL: redisServer.url, MODEL_REPOSITORY: `${repoRoot}models`, HOST: '127.0.0.1', ...env });
+      cleanup.unshift(() => ctx.cleanup());
+      const stack = await runStack({ services: ['inference', 'worker', 'ingest', 'api'], env: ctx.env });
+      return new OwnRedisPipeline(dataDir, port, redisServer, ctx, stack);
+    } catch (err) {
+      for (const undo of cleanup) await undo();
+      throw err;
+    }
+  }
+
+  /** The redis-server process (to signal). */
+  redisPid(): number {
+    return serverPid(this.port);
+  }
+
+  /** After the process was killed: reaps it and starts redis-server again on the same address and data. */
+  async restartRedis(): Promise<void> {
+    await this.redisServer.stop();
+    this.redisServer = await startLocalRedis({ dataDir: this.dataDir, port: this.port });
+  }
+
+  async stop(): Promise<void> {
+    await this.stack.stop();
+    await this.ctx.cleanup();
+    await this.redisServer.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
