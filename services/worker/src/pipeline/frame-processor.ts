@@ -44,9 +44,14 @@ export interface FrameProcessorDeps {
 }
 
 /** Frame → pre-process → inference → decode → water mask + zones → tracker → rules → writes. */
+/** How long a detector whose server refused `detections` is served raw before the worker asks again. */
+const RAW_ONLY_RECHECK_MS = 60_000;
+
 export class FrameProcessor {
   /** The cameras' water masks, decoded once per mask instead of once per frame. */
   private readonly masks = new DecodedMasks();
+  /** Detectors whose server refused `detections`, until when: their raw output is asked for directly meanwhile. */
+  private readonly rawOnlyUntil = new Map<string, number>();
 
   constructor(private readonly d: FrameProcessorDeps) {}
 
@@ -83,7 +88,7 @@ export class FrameProcessor {
     // A frame's tiles go out together, in requests of at most maxBatchSize tiles. A model whose
     // config.json asks the server to post-process answers each tile's kept boxes (`detections`,
     // a few hundred bytes) instead of its raw grid; they are mapped and merged below as ever.
-    const outputs = detectorOutputs(detector);
+    const outputs = (this.rawOnlyUntil.get(detectorName) ?? 0) > Date.now() ? undefined : detectorOutputs(detector);
     const requests = await inferTiles(input, detector.maxBatchSize, async (tensor, shape, first) => {
       const inputs = [{ name: detector.input.name, datatype: detector.input.dtype, shape, data: tensor }];
       const requestId = first ? `${frame.frameId}-t${first}` : frame.frameId;
@@ -91,6 +96,8 @@ export class FrameProcessor {
         // A server that does not post-process this model (yet: it reloads config.json within a
         // poll; or a Triton server) refuses the output: the raw one does the same job here.
         if (!(outputs?.includes(DETECTIONS_OUTPUT) && err instanceof InferenceError && err.codeName === 'INVALID_ARGUMENT' && err.message.includes(`'${DETECTIONS_OUTPUT}'`))) throw err;
+        // Not asked again for a minute, so each frame does not pay a refused call first.
+        this.rawOnlyUntil.set(detectorName, Date.now() + RAW_ONLY_RECHECK_MS);
         log.warn({ model: detectorName, err: err.message }, 'the inference server offers no detections output for this model; decoding its raw output here');
         return this.d.inference.infer(detectorName, inputs, { requestId });
       });
