@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTileDetections, DETECTIONS_OUTPUT, inferTiles, preprocessTiles, resolveTiling } from '@riverwatch/vision';
 import type { ModelConfig } from '@riverwatch/common';
@@ -7,7 +8,7 @@ import { repoRoot } from '../support/cli.ts';
 import { saveCamera } from '../support/clip-feeder.ts';
 import { workerMetricsPort } from '../support/stack.ts';
 import { startModelStack, type ModelStack } from '../support/worker-stack.ts';
-import { metricValue, scrape } from './support.ts';
+import { metricValue, scrape, startHarness, type InferenceHarness } from './support.ts';
 
 const MODEL = 'debris-yolov5';
 const FRAME = readFileSync(`${repoRoot}test/fixtures/tiling/river-1280x720.jpg`);
@@ -53,5 +54,56 @@ describe('worker: detections decoded by the inference server', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+/**
+ * A server that does not post-process the detector (one from before the option, a Triton
+ * server, or one that has not re-read config.json yet) refuses the `detections` output. The
+ * worker's own config.json still offers it: the frame must not fail, the worker decodes
+ * the raw grid itself (the same detections), and it stops asking for `detections` for a
+ * while instead of paying a refused call on every frame.
+ */
+describe('worker: a server that does not post-process the detector', () => {
+  let server: InferenceHarness;
+  let run: ModelStack;
+
+  beforeAll(async () => {
+    server = await startHarness({
+      models: [],
+      prepare: (repository) => {
+        cpSync(`${repoRoot}models/${MODEL}`, join(repository, MODEL), { recursive: true });
+        const { postprocess: _p, ...withoutPostprocess } = config;
+        writeFileSync(join(repository, MODEL, 'config.json'), JSON.stringify(withoutPostprocess));
+      },
+    });
+    run = await startModelStack({ services: ['worker'], env: { INFERENCE_TARGETS: server.target, INFERENCE_SHARED_MEMORY: 'false' } });
+  });
+
+  afterAll(async () => {
+    await run?.stop();
+    await server?.stop();
+  });
+
+  it('decodes the raw grid in the worker, the same detections, and asks for detections once, not per frame', async () => {
+    const refused = async () => metricValue(await scrape(server.server.metricsPort), 'riverwatch_inference_requests_total', { model: MODEL, status: 'INVALID_ARGUMENT' });
+    const answered = async () => metricValue(await scrape(server.server.metricsPort), 'riverwatch_inference_requests_total', { model: MODEL, status: 'OK' });
+    // One registry per process: the describe above counted into the same series.
+    const [refusedBefore, answeredBefore] = [await refused(), await answered()];
+    const camera = await saveCamera(run.ctx, 'cam-raw', { minScore: 0 });
+    await run.ctx.redis.set(run.ctx.keys.camera('cam-raw'), JSON.stringify({ ...camera, segmenterModel: '' }));
+
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push((await run.feeder.finished(await run.feeder.enqueue('cam-raw', FRAME, i, { width: 1280, height: 720 })))!);
+    // One refused request (the first frame's), then every request answered with the raw grid:
+    // 10 inputs per 1280x720 frame in one request, so one OK per frame.
+    expect((await refused()) - refusedBefore).toBe(1);
+    expect((await answered()) - answeredBefore).toBe(3);
+
+    const tiles = await preprocessTiles(FRAME, config, resolveTiling(config));
+    const requests = await inferTiles(tiles, config.maxBatchSize, async (data, shape) => (await server.client.infer(MODEL, [{ name: 'images', datatype: 'UINT8', shape, data }])).outputs);
+    const own = decodeTileDetections(requests, config, tiles.plan);
+    expect(own.length).toBeGreaterThan(0);
+    for (const result of results) expect(result.detections.map(({ trackId: _t, onWater: _w, ...d }) => d)).toEqual(own);
   });
 });
