@@ -102,4 +102,17 @@ describe('bench tools', () => {
     for (const v of report.verdicts) expect(v.flat).toBe(v.ratio <= 1.1);
     expect(report.failures.filter((f) => / grew: /.test(f))).toHaveLength(report.verdicts.filter((v) => !v.flat).length);
   }, 300_000);
+  it('bench:queue-floor counts what one BullMQ job costs Redis, under both arrivals and both option sets', async () => {
+    const run = await runTool('bench/queue-floor.ts', ['--jobs', '20', '--gap-ms', '5']);
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    const report = JSON.parse(run.stdout) as { jobs: number; rows: { arrival: string; options: string; jobs: number; commandsPerJob: number; scriptCallsPerJob: number; byCommand: Record<string, number> }[] };
+    expect(report.rows.map((r) => `${r.arrival}/${r.options}`)).toEqual(['paced/frame-job', 'paced/bullmq-default', 'backlog/frame-job', 'backlog/bullmq-default']);
+    for (const r of report.rows) {
+      expect(r.jobs).toBe(20);
+      // Every job is added by a script and finished by one: at least two script calls, each running commands of its own.
+      expect(r.scriptCallsPerJob).toBeGreaterThanOrEqual(2);
+      expect(r.commandsPerJob).toBeGreaterThan(r.scriptCallsPerJob);
+      expect(Object.values(r.byCommand).reduce((a, b) => a + b, 0)).toBeCloseTo(r.commandsPerJob, 0);
+    }
+  }, 120_000);
 });

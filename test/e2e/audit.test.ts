@@ -46,7 +46,7 @@ describe('riverwatch audit (real Redis + S3)', () => {
     const [a, b, c] = [await publisher.publish(frame('cam_a'), jpeg), await publisher.publish(frame('cam_a'), jpeg), await publisher.publish(frame('cam_a'), jpeg)];
     expect(c.dropped).toBe(1);
     // The worker commits b, fails a corrupt d; c stays queued.
-    await cameras.appendSummary('cam_a', summary(b.frameId!), 0);
+    await cameras.commitFrame('cam_a', summary(b.frameId!), 0);
     await queue.remove(b.frameId!);
     const d = await publisher.publish(frame('cam_b'), jpeg);
     await recordOutcome(t.redis, t.keys, 'cam_b', d.frameId!, 'failed', 'corrupt');
@@ -69,8 +69,8 @@ describe('riverwatch audit (real Redis + S3)', () => {
     await queue.remove(lost.frameId!);
     // Duplicated: the same frame committed twice.
     const twice = await publisher.publish(frame('cam_c'), jpeg);
-    await cameras.appendSummary('cam_c', summary(twice.frameId!), 0);
-    await cameras.appendSummary('cam_c', summary(twice.frameId!), 0);
+    await cameras.commitFrame('cam_c', summary(twice.frameId!), 0);
+    await cameras.commitFrame('cam_c', summary(twice.frameId!), 0);
     await queue.remove(twice.frameId!);
     // Alerts: two debris alerts open at once, one pointing at a snapshot that is not in S3.
     const alerts = new AlertStore(t.redis, t.keys);

@@ -89,4 +89,15 @@ describe('FramePublisher in-flight protocol (real Redis + BullMQ)', () => {
     expect(f.frameId).not.toBeNull();
     expect(f.dropped).toBe(0);
   });
+  it("sets a camera's ledger TTL with its first frame, not on every frame", async () => {
+    await publisher.publish(frame('cam_g'), jpeg);
+    const ledger = t.keys.frameLedger('cam_g');
+    expect(await t.redis.pttl(ledger)).toBeGreaterThan(6 * 24 * 3600_000); // a week, the default
+    await t.redis.persist(ledger);
+    await publisher.publish(frame('cam_g'), jpeg);
+    expect(await t.redis.pttl(ledger)).toBe(-1); // set an eighth of the retention ago at most: not again
+    // Another publisher (an ingest replica that took the camera over) sets it with its first frame.
+    await new FramePublisher(t.redis, t.keys, queue, { maxInFlight: 2, frameTtlSeconds: 30 }).publish(frame('cam_g'), jpeg);
+    expect(await t.redis.pttl(ledger)).toBeGreaterThan(0);
+  });
 });

@@ -39,11 +39,17 @@ export interface LedgerEntry {
   reason: string | null;
 }
 
-/** Adds `queued` to a MULTI/pipeline; the ledger is created if needed and kept `retentionMs`. */
-export function ledgerQueued(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frameId: string, retentionMs: number, now = Date.now()): ChainableCommander {
+/**
+ * Adds `queued` to a MULTI/pipeline; the ledger is created if needed and trimmed to `retentionMs`.
+ * With `refreshTtl` (the default) the key's TTL is set to `retentionMs` as well: a camera that
+ * stops sending loses its ledger that long after its last frame. A writer that knows it set the
+ * TTL recently may skip it (one command less per frame; the stream never empties, so it keeps it).
+ */
+export function ledgerQueued(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frameId: string, retentionMs: number, now = Date.now(), refreshTtl = true): ChainableCommander {
   const key = keys.frameLedger(cameraId);
   const minId = String(Math.max(0, now - retentionMs));
-  return tx.xadd(key, 'MINID', '~', minId, '*', 'f', frameId, 'e', 'queued').pexpire(key, retentionMs);
+  tx.xadd(key, 'MINID', '~', minId, '*', 'f', frameId, 'e', 'queued');
+  return refreshTtl ? tx.pexpire(key, retentionMs) : tx;
 }
 
 /** Adds a frame's outcome to a MULTI/pipeline. Written only into an existing ledger (ingest's). */

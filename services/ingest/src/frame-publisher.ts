@@ -30,14 +30,17 @@ const FINISHED = new Set(['completed', 'failed', 'unknown']);
  *
  * In-flight protocol: the worker ZREMs the frameId from keys.cameraInFlight(cameraId)
  * when it is done with the job (completed or failed). When the ZSET holds
- * maxInFlight frames, the oldest one still waiting is removed with its bytes
- * (latest wins); if all are being processed the new frame is dropped. Members
- * older than the frame TTL are pruned, so a crashed worker cannot wedge a camera.
+ * maxInFlight frames, members older than the frame TTL are pruned first (a crashed
+ * worker cannot wedge a camera), then the oldest one still waiting is removed with its
+ * bytes (latest wins); if all are being processed the new frame is dropped.
  *
  * Each queued frame is entered in the camera's frame ledger (frame-ledger.ts) in the same
  * MULTI; a frame taken back is entered as dropped (replaced by a newer one).
  */
 export class FramePublisher {
+  /** When this publisher last set each camera's ledger TTL. */
+  private readonly ledgerTtlSetAt = new Map<string, number>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -48,9 +51,13 @@ export class FramePublisher {
   async publish(frame: Omit<FrameJob, 'frameId' | 'source'>, jpeg: Buffer): Promise<PublishOutcome> {
     const inFlightKey = this.keys.cameraInFlight(frame.cameraId);
     const ttlMs = this.options.frameTtlSeconds * 1000;
-    await this.redis.zremrangebyscore(inFlightKey, '-inf', `(${Date.now() - ttlMs}`);
+    const now = Date.now();
     let dropped = 0;
-    const inFlight = await this.redis.zrange(inFlightKey, 0, -1);
+    let inFlight = await this.redis.zrange(inFlightKey, 0, -1);
+    // Entries past the frame TTL (a crashed worker's) only matter when they would take a slot.
+    if (inFlight.length >= this.options.maxInFlight && (await this.redis.zremrangebyscore(inFlightKey, '-inf', `(${now - ttlMs}`)) > 0) {
+      inFlight = await this.redis.zrange(inFlightKey, 0, -1);
+    }
     if (inFlight.length >= this.options.maxInFlight) {
       const freed = await this.freeSlot(frame.cameraId, inFlightKey, inFlight, inFlight.length - this.options.maxInFlight + 1);
       dropped += freed.replaced;
@@ -61,8 +68,13 @@ export class FramePublisher {
     // Separate commands, not MULTI: the frame key and the camera's key live in different cluster slots.
     // Bytes first, so a job never points at a frame that is not there yet.
     await this.redis.set(this.keys.frame(frameId), jpeg, 'EX', this.options.frameTtlSeconds);
+    // The in-flight set empties whenever the worker keeps up (and a re-created key has no TTL), so
+    // its TTL is set every time; the ledger's only every eighth of its retention.
     const queued = this.redis.multi().zadd(inFlightKey, frame.capturedAt, frameId).pexpire(inFlightKey, ttlMs * 2);
-    await ledgerQueued(queued, this.keys, frame.cameraId, frameId, this.options.ledgerRetentionMs ?? WEEK_MS).exec();
+    const retentionMs = this.options.ledgerRetentionMs ?? WEEK_MS;
+    const refreshLedgerTtl = now - (this.ledgerTtlSetAt.get(frame.cameraId) ?? -Infinity) > retentionMs / 8;
+    await ledgerQueued(queued, this.keys, frame.cameraId, frameId, retentionMs, now, refreshLedgerTtl).exec();
+    if (refreshLedgerTtl) this.ledgerTtlSetAt.set(frame.cameraId, now);
     try {
       await this.frames.add('frame', { ...frame, frameId, source: 'camera' }, frameJobOptions(frameId, this.options.attempts));
     } catch (err) {

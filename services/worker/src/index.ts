@@ -90,9 +90,10 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   // is entered in the frame ledger in the same MULTI (other outcomes were entered by the processor).
   const finished = (job: { data: FrameJob }, outOfTries = false) => {
     const { cameraId, frameId } = job.data;
-    const tx = redis.multi().zrem(keys.cameraInFlight(cameraId), frameId);
-    if (outOfTries) ledgerOutcome(tx, keys, cameraId, frameId, 'failed', LedgerReason.outOfTries);
-    return Promise.all([tx.exec(), redis.del(keys.frame(frameId))]).catch((err: Error) => logger.warn({ err, frameId }, 'finished-frame bookkeeping failed'));
+    const inFlight = keys.cameraInFlight(cameraId);
+    // One command needs no MULTI (two commands more per frame on the common path).
+    const leave = outOfTries ? ledgerOutcome(redis.multi().zrem(inFlight, frameId), keys, cameraId, frameId, 'failed', LedgerReason.outOfTries).exec() : redis.zrem(inFlight, frameId);
+    return Promise.all([leave, redis.del(keys.frame(frameId))]).catch((err: Error) => logger.warn({ err, frameId }, 'finished-frame bookkeeping failed'));
   };
   frames.on('completed', (job) => void finished(job));
   frames.on('failed', (job, err) => {

@@ -289,7 +289,6 @@ export class FrameProcessor {
         if (!stillOpen) mem.rules = markClosed(mem.rules, type);
       }
     }
-    await this.d.cameras.saveMemory(frame.cameraId, mem);
     const summary: FrameSummary = {
       frameId: frame.frameId,
       capturedAt: frame.capturedAt,
@@ -301,13 +300,11 @@ export class FrameProcessor {
       models: { detector: `${result.models.detector}:${result.models.detectorVersion}`, ...(result.models.segmenter ? { segmenter: result.models.segmenter } : {}) },
       latencyMs: result.latencyMs.inference,
     };
-    if (!late) {
-      const live = { frameId: frame.frameId, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, detections: result.detections, jpeg: bytes };
-      await this.d.cameras.saveLiveFrame(frame.cameraId, live);
-    }
-    // The summary (with the ledger's `committed`) is the commit point, so it goes last: a write that
-    // fails after it would give the claim back and the retry would file the frame in the history twice.
-    await this.d.cameras.appendSummary(frame.cameraId, summary, mem.lastCapturedAt);
+    // The live frame is only ever the newest: a late frame does not replace it.
+    const live = late ? undefined : { frameId: frame.frameId, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, detections: result.detections, jpeg: bytes };
+    // The commit point, last and in one MULTI: summary, ledger `committed`, memory and live frame
+    // land together or not at all (a failure gives the claim back and the retry does it all again).
+    await this.d.cameras.commitFrame(frame.cameraId, summary, mem.lastCapturedAt, { memory: mem, live });
   }
 }
 

@@ -3,8 +3,8 @@ import {
   cameraDefaults,
   ledgerOutcome,
   readCachedWaterMask,
+  addLiveFrame,
   writeCachedWaterMask,
-  writeLiveFrame,
   type CachedWaterMask,
   type CameraConfig,
   type FrameSummary,
@@ -65,9 +65,6 @@ export class CameraStore {
     return json ? { ...freshMemory(), ...(JSON.parse(json) as CameraMemory) } : freshMemory();
   }
 
-  async saveMemory(cameraId: string, memory: CameraMemory): Promise<void> {
-    await this.redis.set(this.keys.tracker(cameraId), JSON.stringify(memory), 'EX', 24 * 3600);
-  }
 
   waterMask(cameraId: string): Promise<CachedWaterMask | null> {
     return readCachedWaterMask(this.redis, this.keys, cameraId);
@@ -95,27 +92,27 @@ export class CameraStore {
   }
 
   /**
-   * Files the frame's summary in the camera's stream and, unless it is late, as the camera's
-   * latest state. Stream ids come from capture time, so history queries are a range read
-   * ('-*' lets Redis pick the sequence). A stream id must grow, so a late frame (committed
-   * after a newer one: parallel workers, a retry) is filed at `latestCapturedAt`, the newest
-   * capture time committed so far; its JSON keeps its own capturedAt. The frame ledger's
-   * `committed` goes in the same MULTI: a frame is in the history exactly when it is committed.
+   * Commits a frame, in one MULTI: the frame's summary into the camera's stream and, unless it
+   * is late, as the camera's latest state; with it the camera's memory (tracker, rules) and
+   * its live frame when given. Stream ids come from capture time, so history queries are a
+   * range read ('-*' lets Redis pick the sequence). A stream id must grow, so a late frame
+   * (committed after a newer one: parallel workers, a retry) is filed at `latestCapturedAt`,
+   * the newest capture time committed so far; its JSON keeps its own capturedAt. The frame
+   * ledger's `committed` goes in the same MULTI: a frame is in the history exactly when it is
+   * committed, and its memory and live frame are written exactly then too.
    */
-  async appendSummary(cameraId: string, summary: FrameSummary, latestCapturedAt: number): Promise<void> {
+  async commitFrame(cameraId: string, summary: FrameSummary, latestCapturedAt: number, state: { memory?: CameraMemory; live?: LiveFrame } = {}): Promise<void> {
     const key = this.keys.frameSummaries(cameraId);
     const fileAt = Math.max(1, summary.capturedAt, latestCapturedAt);
     const superseded = summary.capturedAt < latestCapturedAt;
     const minId = Math.max(0, fileAt - this.summaryRetentionMs);
-    const tx = this.redis.multi().xadd(key, 'MINID', '~', String(minId), `${fileAt}-*`, 'json', JSON.stringify(summary));
+    const tx = this.redis.multi();
+    if (state.memory) tx.set(this.keys.tracker(cameraId), JSON.stringify(state.memory), 'EX', 24 * 3600);
+    if (state.live) addLiveFrame(tx, this.keys, cameraId, state.live);
+    tx.xadd(key, 'MINID', '~', String(minId), `${fileAt}-*`, 'json', JSON.stringify(summary));
     if (!superseded) tx.set(this.keys.cameraState(cameraId), JSON.stringify(summary));
     ledgerOutcome(tx, this.keys, cameraId, summary.frameId, 'committed');
     await tx.exec().then(throwOnMultiError);
-  }
-
-  /** The frame the dashboard shows live: only the newest, so a late frame must not be passed here. */
-  saveLiveFrame(cameraId: string, frame: LiveFrame): Promise<void> {
-    return writeLiveFrame(this.redis, this.keys, cameraId, frame);
   }
 
   /** True while the camera is configured (the API deletes the config first when a camera is deleted). */
