@@ -303,7 +303,7 @@ export class FrameProcessor {
     // The live frame is only ever the newest: a late frame does not replace it.
     const live = late ? undefined : { frameId: frame.frameId, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, detections: result.detections, jpeg: bytes };
     // The commit point, last and in one MULTI: summary, ledger `committed`, memory and live frame
-    // land together or not at all (a failure gives the claim back and the retry does it all again).
+    // are applied together, or none of them if the EXEC never gets there (the claim goes back and the retry does it all).
     await this.d.cameras.commitFrame(frame.cameraId, summary, mem.lastCapturedAt, { memory: mem, live });
   }
 }
