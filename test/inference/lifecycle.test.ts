@@ -2,7 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
 import { InferenceError } from '@riverwatch/inference-client';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { CLIENT_PREFACE, encodeFrame, FrameType, grpcHeaders } from '../fuzz/support/http2-frames.ts';
 import { capturingLogger, images, metricValue, scrape, startHarness } from './support.ts';
 
 function healthClient(target: string) {
@@ -78,6 +80,39 @@ describe('health', () => {
       await h.stop();
     }
   });
+});
+
+describe('stop', () => {
+  it('answers the calls in flight, then closes a connection its peer never closes instead of waiting out the deadline', async () => {
+    // The forced-shutdown deadline is far beyond this test's timeout: reaching it would fail the test.
+    const h = await startHarness({ models: ['slow'], env: { INFERENCE_DEADLINE_MS: '300000' } });
+    // An HTTP/2 peer that starts a call, never sends its message, and ignores everything, GOAWAY included.
+    const peer = connect(Number(h.target.split(':')[1]), '127.0.0.1');
+    peer.on('data', () => {});
+    const peerClosed = new Promise<void>((resolve) => peer.once('close', () => resolve()));
+    peer.on('error', () => {});
+    try {
+      await new Promise<void>((resolve) => peer.once('connect', () => resolve()));
+      const END_HEADERS = 0x4;
+      peer.write(
+        Buffer.concat([
+          CLIENT_PREFACE,
+          encodeFrame({ type: FrameType.SETTINGS, flags: 0, streamId: 0, payload: new Uint8Array() }),
+          encodeFrame({ type: FrameType.HEADERS, flags: END_HEADERS, streamId: 1, payload: grpcHeaders('/inference.GRPCInferenceService/ModelInfer') }),
+        ]),
+      );
+      const runsBefore = await slowRuns(h.server.metricsPort);
+      const inFlight = h.client.infer('slow', [{ name: 'x', datatype: 'FP32', shape: [1, 256], data: Buffer.alloc(1024) }]);
+      await eventually('the slow request reached the model', async () => (await slowRuns(h.server.metricsPort)) > runsBefore);
+      const stopping = h.server.stop();
+      expect((await inFlight).outputs[0].shape).toEqual([1, 256]);
+      await stopping;
+      await peerClosed;
+    } finally {
+      peer.destroy();
+      await h.stop();
+    }
+  }, 30_000);
 });
 
 describe('model repository', () => {

@@ -57,7 +57,8 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   const windowBytes = Math.min(cfg.maxMessageBytes, 64 * 1024 * 1024);
   if (!widenReceiveWindow(server, windowBytes)) logger.warn('grpc-js internals changed: HTTP/2 receive window left at its default');
   const shm = new SharedMemoryRegistry(cfg.allowClientShm);
-  server.addService(loadInferenceProto().inference.GRPCInferenceService.service, inferenceHandlers(manager, state, shm, logger));
+  const calls = new CallTracker();
+  server.addService(loadInferenceProto().inference.GRPCInferenceService.service, calls.wrap(inferenceHandlers(manager, state, shm, logger)));
   server.addService(loadHealthProto().grpc.health.v1.Health.service, health.handlers());
 
   let ops: OpsServer | undefined;
@@ -85,15 +86,22 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
         // Probes see NOT_SERVING first; calls already running are allowed to finish.
         health.set('NOT_SERVING');
         health.endWatches();
+        // tryShutdown ends when every client has closed its connection, which a well-behaved one
+        // does once its calls are answered. One that never does (a dead peer, a raw HTTP/2 client)
+        // must not hold the stop until the deadline: once no call is in flight and the answers
+        // have had a moment to leave, what is left is closed.
         await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            server.forceShutdown();
+          let done = false;
+          const finish = (force: boolean) => {
+            if (done) return;
+            done = true;
+            clearTimeout(deadline);
+            if (force) server.forceShutdown();
             resolve();
-          }, ctx.config.inference.deadlineMs);
-          server.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
+          };
+          const deadline = setTimeout(() => finish(true), ctx.config.inference.deadlineMs);
+          server.tryShutdown(() => finish(false));
+          void calls.idle().then(() => setTimeout(() => finish(true), ANSWER_FLUSH_MS));
         });
         await manager.stop();
         shm.close();
@@ -126,4 +134,43 @@ async function s3Mirror(ctx: ServiceContext): Promise<S3RepositorySync | undefin
     );
   }
   return mirror;
+}
+
+/** After the last call is answered, how long a stopping server leaves connections to send it and close. */
+const ANSWER_FLUSH_MS = 500;
+
+/** Counts the unary calls in flight through a service's handlers, so a stop knows when none is left. */
+class CallTracker {
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+
+  wrap<H extends object>(handlers: H): H {
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, handler] of Object.entries(handlers) as [string, (call: unknown, cb: (...args: unknown[]) => void) => void][]) {
+      wrapped[name] = (call: unknown, cb: (...args: unknown[]) => void) => {
+        this.inFlight++;
+        let answered = false;
+        const done = () => {
+          if (answered) return;
+          answered = true;
+          if (--this.inFlight === 0) for (const w of this.waiters.splice(0)) w();
+        };
+        try {
+          handler(call, (...args: unknown[]) => {
+            done();
+            cb(...args);
+          });
+        } catch (err) {
+          done();
+          throw err;
+        }
+      };
+    }
+    return wrapped as H;
+  }
+
+  /** Resolves once no call is in flight (at once when none is). */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
 }
