@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from '@riverwatch/common';
 import type { GRPCInferenceServiceHandlers, ModelInferResponse } from '@riverwatch/proto';
-import { InferError } from './infer-error.ts';
+import { InferError, invalidArgument } from './infer-error.ts';
 import { inferenceMetrics } from './inference-metrics.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import type { ModelManager } from './model-manager.ts';
@@ -149,7 +149,9 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
       const name = call.request.model_name;
       manager.load(name).then(
         () => cb(null, {}),
-        (err: unknown) => cb(toServiceError(err)),
+        // A model whose files do not load (config.json refused, model.onnx unreadable) is the
+        // caller's to fix, not the server's fault: INVALID_ARGUMENT, as Triton answers.
+        (err: unknown) => cb(toServiceError(err instanceof InferError ? err : invalidArgument(`model '${name}' failed to load: ${(err as Error).message}`))),
       );
     },
     RepositoryModelUnload: (call, cb) => {
