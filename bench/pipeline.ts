@@ -1,5 +1,5 @@
 /**
- * npm run bench:pipeline [-- --json] [--frames N] [--cameras N] [--rounds N] [--concurrency N] [--compare transport|tiling] [--size WxH]
+ * npm run bench:pipeline [-- --json] [--frames N] [--cameras N] [--rounds N] [--concurrency N] [--compare transport|tiling] [--size WxH] [--tiles WxH,...]
  *
  * The worker's whole frame path (Redis frame bytes → BullMQ job → decode and
  * letterbox → gRPC ModelInfer → decode, water mask, tracker, rules → Redis
@@ -12,7 +12,8 @@
  * frames spread over --cameras cameras at once and measures how fast the worker
  * drains it. `--compare tiling` instead runs the detector over whole frames versus
  * its config.json's tiles (cameras with tiling off / as configured), on frames scaled
- * to --size (default 1280x720, where tiling applies).
+ * to --size (default 1280x720, where tiling applies); each --tiles size adds a variant
+ * whose cameras override the tile size (e.g. the native 640x384 beside the shipped one).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '2' },
     compare: { type: 'string', default: 'transport' },
     size: { type: 'string' },
+    tiles: { type: 'string', default: '' },
   },
 });
 if (args.compare !== 'transport' && args.compare !== 'tiling') throw new Error(`--compare must be transport or tiling, got ${args.compare}`);
@@ -63,6 +65,14 @@ const variants: Variant[] =
     ? [
         { key: 'whole', env: {}, camera: { tiling: { enabled: false } } },
         { key: 'tiled', env: {} },
+        ...args.tiles!
+          .split(',')
+          .filter(Boolean)
+          .map((t) => {
+            const m = /^(\d+)x(\d+)$/.exec(t);
+            if (!m) throw new Error(`--tiles takes WxH sizes, got ${t}`);
+            return { key: `tiles-${t}`, env: {}, camera: { tiling: { enabled: true, tileWidth: Number(m[1]), tileHeight: Number(m[2]) } } };
+          }),
       ]
     : [
         { key: 'bytes', env: { INFERENCE_SHARED_MEMORY: 'false' } },
@@ -73,7 +83,7 @@ try {
   const results = new Map<string, { seconds: number; burst: number; latencies: number[] }>();
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
-      const run = await runRound(v, r);
+      const run = await runRound(v, r, variants.indexOf(v));
       const acc = results.get(v.key) ?? { seconds: 0, burst: 0, latencies: [] };
       results.set(v.key, { seconds: acc.seconds + run.seconds, burst: acc.burst + frames, latencies: [...acc.latencies, ...run.latencies] });
       log(`round ${r + 1}/${rounds} ${v.key}: ${frames} frames in ${run.seconds.toFixed(2)} s`);
@@ -97,7 +107,17 @@ try {
     results: rows,
     ratios:
       args.compare === 'tiling'
-        ? { tiledVsWholeThroughput: ratio('tiled', 'whole', 'framesPerSecond'), tiledVsWholeP50: ratio('tiled', 'whole', 'p50Ms') }
+        ? Object.fromEntries(
+            variants
+              .filter((v) => v.key !== 'whole')
+              .flatMap((v) => {
+                const name = v.key === 'tiled' ? 'tiled' : v.key.replace(/-/g, '_');
+                return [
+                  [`${name}VsWholeThroughput`, ratio(v.key, 'whole', 'framesPerSecond')],
+                  [`${name}VsWholeP50`, ratio(v.key, 'whole', 'p50Ms')],
+                ];
+              }),
+          )
         : { sharedMemoryVsBytesThroughput: ratio('shared-memory', 'bytes', 'framesPerSecond'), sharedMemoryVsBytesP50: ratio('shared-memory', 'bytes', 'p50Ms') },
   };
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
@@ -116,8 +136,8 @@ try {
 }
 
 /** One round of one variant: fresh inference and worker processes, a fresh key prefix. */
-async function runRound(v: Variant, round: number): Promise<{ seconds: number; latencies: number[] }> {
-  const prefix = `b${round}${v.key[0]}`;
+async function runRound(v: Variant, round: number, index: number): Promise<{ seconds: number; latencies: number[] }> {
+  const prefix = `b${round}v${index}`;
   const keys = new RedisKeys(prefix);
   const grpcPort = await freePort();
   const env = serviceEnv({

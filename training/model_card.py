@@ -47,23 +47,26 @@ PREP = {
 }
 
 TARGET = {"debris-yolov5": ("mAP50", 0.80), "debris-ssd": ("mAP50", 0.70), "water-seg": ("iou", 0.90)}
-# The real-style stage (riverkit/realism.py): the previous shipped weights fine-tuned on classic + real-style
-# renders and frames mined by `mine_hard.py --model debris-yolov5 --ckpt models/debris-yolov5/weights.pt --pool 1000`.
-REAL_STAGE = ("RIVERWATCH_THREADS=1 /usr/bin/python3 training/{script} --init {init} --lr 1e-3 {extra}--seed 2 "
-              "--train-count 1800 --real-count 3000 --hard data/training-cache/hard-real --iters 30000 --max-minutes 95 "
-              "--out data/training-cache/out/{name} --checkpoint data/training-cache/{name}-v2.pt")
-# Then a short stage weighted back towards the classic scenes (the first real-style stage had cost
-# 0.01-0.06 mAP50 on the classic eval split).
-POLISH_STAGE = ("RIVERWATCH_THREADS=1 /usr/bin/python3 training/{script} --init data/training-cache/{name}-v2.pt --lr 3e-4 {extra}"
-                "--seed 3 --train-count 2100 --real-count 1500 --hard data/training-cache/hard-real --hard-repeat 1 --iters 30000 "
-                "--max-minutes 13 --out data/training-cache/out3/{name} --checkpoint data/training-cache/{name}-v3.pt")
 # Exactly what produced the shipped weights (wall-clock budgets, see the note in the card).
 AS_RUN = {
     "debris-yolov5": ["RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_yolov5.py --iters 30000 --max-minutes 105",
                       "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_yolov5.py --init data/training-cache/debris-yolov5-stage1.pt "
                       "--lr 4e-4 --seed 1 --iters 30000 --max-minutes 23 --out data/training-cache/stage2/debris-yolov5",
-                      REAL_STAGE.format(script="train_yolov5.py", init="models/debris-yolov5/weights.pt", extra="", name="debris-yolov5"),
-                      POLISH_STAGE.format(script="train_yolov5.py", extra="", name="debris-yolov5")],
+                      # real style (riverkit/realism.py), hard frames mined by the stage-2 model
+                      "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_yolov5.py --init models/debris-yolov5/weights.pt "
+                      "--lr 1e-3 --seed 2 --train-count 1800 --real-count 3000 --hard data/training-cache/hard-real "
+                      "--iters 30000 --max-minutes 95 --out data/training-cache/out/debris-yolov5 "
+                      "--checkpoint data/training-cache/debris-yolov5-v2.pt",
+                      # weighted back towards the classic scenes (stage 3 had cost 0.01-0.06 mAP50 on the classic split)
+                      "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_yolov5.py --init data/training-cache/debris-yolov5-v2.pt "
+                      "--lr 3e-4 --seed 3 --train-count 2100 --real-count 1500 --hard data/training-cache/hard-real "
+                      "--hard-repeat 1 --iters 30000 --max-minutes 13 --out data/training-cache/out3/debris-yolov5 "
+                      "--checkpoint data/training-cache/debris-yolov5-v3.pt",
+                      # real style again, hard frames mined by the stage-4 model
+                      "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_yolov5.py --init models/debris-yolov5/weights.pt "
+                      "--lr 2e-4 --seed 5 --train-count 2400 --real-count 2000 --hard data/training-cache/hard-real "
+                      "--hard-repeat 1 --iters 30000 --max-minutes 80 --out data/training-cache/yolo-v5/debris-yolov5 "
+                      "--checkpoint data/training-cache/debris-yolov5-v5.pt"],
     "debris-ssd": ["RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --iters 30000 --max-minutes 105",
                    "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --init data/training-cache/debris-ssd-stage1.pt "
                    "--lr 6e-4 --seed 1 --iters 30000 --max-minutes 23 --out data/training-cache/stage2/debris-ssd",
@@ -72,8 +75,10 @@ AS_RUN = {
                    "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --init data/training-cache/debris-ssd.pt "
                    "--pos-iou 0.4 --lr 1e-3 --seed 3 --iters 30000 --max-minutes 50 --out data/training-cache/stage4a/debris-ssd "
                    "--checkpoint data/training-cache/debris-ssd-stage4a.pt",
-                   REAL_STAGE.format(script="train_ssd.py", init="models/debris-ssd/1/model.onnx", extra="--pos-iou 0.4 ", name="debris-ssd"),
-                   POLISH_STAGE.format(script="train_ssd.py", extra="--pos-iou 0.4 ", name="debris-ssd")],
+                   "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --init models/debris-ssd/1/model.onnx "
+                   "--pos-iou 0.4 --lr 5e-4 --seed 4 --train-count 2400 --real-count 2000 --hard data/training-cache/hard-real "
+                   "--hard-repeat 1 --iters 30000 --max-minutes 95 --out data/training-cache/ssd-v2/debris-ssd "
+                   "--checkpoint data/training-cache/debris-ssd-v2.pt"],
     "water-seg": ["/usr/bin/python3 training/train_seg.py --iters 3000 --max-minutes 20 --out data/training-cache/full/water-seg"],
 }
 # What the first shipped detectors (v1: frames halved to a 320x320 input) reached on the same eval split.
@@ -91,6 +96,14 @@ NOTES = {
                   "at IoU >= 0.5 an object had 1.7 positive anchors on average (1.0 under 16 px); stage 4 matched from "
                   "IoU 0.4 (`--pos-iou 0.4`: 5 per object, 3 under 16 px) and reached 0.746, while a control stage with "
                   "the same time budget and learning-rate restart at IoU 0.5 reached 0.708.",
+}
+# Which stages saw the real style (the hard-frame sets were mined again before the last stage).
+REAL_STYLE = {
+    "debris-yolov5": "Stages 3-5 added the real style: stage 3 on 3000 real-style renders and 689 hard frames (seen "
+                     "twice), stage 4 weighted back towards the classic scenes, stage 5 on 2000 real-style renders and "
+                     "413 hard frames mined with the stage-4 model (seen once)",
+    "debris-ssd": "Stage 5 added the real style: 2000 real-style renders beside 2400 classic ones, and 413 hard frames "
+                  "(seen once)",
 }
 SCRIPT = {"debris-yolov5": "train_yolov5.py", "debris-ssd": "train_ssd.py", "water-seg": "train_seg.py"}
 
@@ -130,12 +143,12 @@ def main(name):
     if "real-style train images" in log:
         at = lines.index("## Training")
         lines[at:at] = [
-             "The last two stages added the real style (`training/riverkit/realism.py`, `--split train-real`, seed 2, 3000 "
-             "images; held out: `--split eval-real`, seed 20261204, 300 images): debris mostly 5-48 px, pale and half "
+             REAL_STYLE[name] + ". The real style (`training/riverkit/realism.py`, `--split train-real`, seed 2; held out: "
+             "`--split eval-real`, seed 20261204, 300 images): debris mostly 5-48 px, pale and half "
              "sunk, dense rafts of 15-45 items, leaves, weed mats, glint, moored boats and bank foliage as unlabelled "
-             "distractors, motion blur, IR night frames and H.264-like blocking; plus 689 hard frames mined from 1000 "
-             "real-style renders on which the previous model fired on something that is not debris (`mine_hard.py`, "
-             "seen twice each).", "",
+             "distractors, motion blur, IR night frames and H.264-like blocking; plus hard frames: real-style renders "
+             "on which the then shipped debris-yolov5 fired on something that is not debris (`mine_hard.py --model "
+             "debris-yolov5 --ckpt models/debris-yolov5/weights.pt --pool 1000 --score 0.3`).", "",
              "No pretrained weights: none that could be used ship in a package this project can install. The npm "
              "package `yolov5` carries YOLOv5s COCO weights (TensorFlow.js, 28 MB) labelled MIT, but they are "
              "Ultralytics' weights, licensed AGPL-3.0 upstream, and the size is three times this project's per-model "
@@ -173,9 +186,12 @@ def main(name):
                       "(whole 640x360 frames, as above)."]
         if cfg.get("tiling", {}).get("enabled"):
             t = cfg["tiling"]
+            tw, th = t.get("tileWidth", dims["w"]), t.get("tileHeight", dims["h"])
+            up = min(dims["w"] / tw, dims["h"] / th)
+            scale = "native resolution" if abs(up - 1) < 0.01 else f"each enlarged {up:.2f}x into the input"
             lines += ["", "## How it runs over a frame", "",
-                      f"`config.json` `tiling`: frames larger than a tile run as overlapping tiles of "
-                      f"{t.get('tileWidth', dims['w'])}x{t.get('tileHeight', dims['h'])} frame pixels (native resolution), "
+                      f"`config.json` `tiling`: frames larger than the input run as overlapping tiles of "
+                      f"{tw}x{th} frame pixels ({scale}), "
                       f"overlap {t['overlap']:.0%}, {'plus' if t['fullFrame'] else 'without'} a pass over the whole frame; "
                       "a 1280x720 frame is 3x3 tiles + 1, sent as one batch, merged (`docs/models.md`, tiling). A 640x360 "
                       "frame runs whole, as before. The worker, `/v1/detect`, `riverwatch detect` and `riverwatch eval` "

@@ -7,7 +7,7 @@ const run = promisify(execFile);
 
 /** The training kit's own Python tests run in the same suite (Debian's interpreter has its packages). */
 describe('training kit (Python)', () => {
-  it.each(['test_evaluate.py', 'test_augment.py', 'test_import.py', 'test_realism.py'])(
+  it.each(['test_evaluate.py', 'test_augment.py', 'test_import.py', 'test_realism.py', 'test_export.py'])(
     '%s passes',
     async (script) => {
       // unittest reports on stderr; a failure exits non-zero and execFile rejects with the report.

@@ -64,9 +64,10 @@ def write_config(name, task, fmt, size, resize, outputs, classes=CLASSES, thresh
     os.makedirs(d, exist_ok=True)
     # How the model is run over a frame (tiling, the batch its tiles go in, decoding on
     # the inference server) is a serving choice, not a training result: a retrained
-    # model keeps its config's.
-    old = os.path.join(d, "config.json")
-    if os.path.exists(old):
+    # model keeps its config's (the shipped model's when trained into a new folder).
+    old = next((p for p in (os.path.join(d, "config.json"), os.path.join(REPO, "models", name, "config.json"))
+                if os.path.exists(p)), None)
+    if old:
         with open(old) as f:
             served = json.load(f)
         for k in ("tiling", "maxBatchSize", "postprocess"):

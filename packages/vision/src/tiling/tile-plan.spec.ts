@@ -74,6 +74,18 @@ describe('planTiles', () => {
     expect(toFrameBox(whole, [10, 22, 30, 42])).toEqual([20, 20, 60, 60]);
   });
 
+  it('enlarges a tile smaller than the input into it, and runs a frame that fits the input whole whatever the tile size', () => {
+    const small = { ...tiling, tileWidth: 512, tileHeight: 308 };
+    const plan = planTiles(1280, 720, input, small);
+    // The same 3x3 + 1 inputs as native tiles on 1280x720, each enlarged 1.25x.
+    expect(plan.tiles).toHaveLength(10);
+    expect(new Set(plan.tiles.filter((t) => !t.whole).map((t) => t.x))).toEqual(new Set([0, 384, 768]));
+    expect(plan.transforms[0]!.scaleX).toBeCloseTo(1.25);
+    expect(toFrameBox(plan.transforms[0]!, [0, 0, 20, 20])[3]).toBeCloseTo(16, 0);
+    expect(planTiles(640, 360, input, small).tiles).toEqual([{ x: 0, y: 0, width: 640, height: 360, whole: true }]);
+    expect(planTiles(960, 540, input, small).tiles.length).toBeGreaterThan(1);
+  });
+
   it('scales a tile larger than the input down into it', () => {
     const plan = planTiles(1920, 1080, input, { ...tiling, tileWidth: 960, tileHeight: 576, fullFrame: false });
     const t = plan.transforms[0]!;

@@ -46,13 +46,19 @@ function origins(frame: number, tile: number, overlap: number): number[] {
 }
 
 /**
- * The tiles a frame is run as. Without tiling, or when the frame fits one tile, it is the
- * whole frame, exactly as before tiling existed. Otherwise overlapping tiles (row-major)
- * plus, when asked, the whole frame last.
+ * The tiles a frame is run as. Without tiling, or when the frame fits one tile or the
+ * model's input, it is the whole frame, exactly as before tiling existed. Otherwise
+ * overlapping tiles (row-major) plus, when asked, the whole frame last.
+ *
+ * Tiles exist so that a large frame is not shrunk. A tile smaller than the input is
+ * enlarged into it, which helps the smallest debris, but only for frames that would
+ * otherwise be shrunk: a frame that fits the input runs whole, so such a tile size does
+ * not multiply the cost of small frames.
  */
 export function planTiles(frameWidth: number, frameHeight: number, input: ModelConfig['input'], tiling: Required<TilingConfig> | null): TilePlan {
   const whole: Tile = { x: 0, y: 0, width: frameWidth, height: frameHeight, whole: true };
-  const fits = !tiling || (frameWidth <= tiling.tileWidth * FITS_SLACK && frameHeight <= tiling.tileHeight * FITS_SLACK);
+  const within = (w: number, h: number) => frameWidth <= w * FITS_SLACK && frameHeight <= h * FITS_SLACK;
+  const fits = !tiling || within(tiling.tileWidth, tiling.tileHeight) || within(input.width, input.height);
   const tiles: Tile[] = [];
   if (fits) tiles.push(whole);
   else {
