@@ -108,15 +108,7 @@ try {
     ratios:
       args.compare === 'tiling'
         ? Object.fromEntries(
-            variants
-              .filter((v) => v.key !== 'whole')
-              .flatMap((v) => {
-                const name = v.key === 'tiled' ? 'tiled' : v.key.replace(/-/g, '_');
-                return [
-                  [`${name}VsWholeThroughput`, ratio(v.key, 'whole', 'framesPerSecond')],
-                  [`${name}VsWholeP50`, ratio(v.key, 'whole', 'p50Ms')],
-                ];
-              }),
+            variants.slice(1).map((v) => [`${v.key} / whole`, { throughput: ratio(v.key, 'whole', 'framesPerSecond'), p50: ratio(v.key, 'whole', 'p50Ms') }]),
           )
         : { sharedMemoryVsBytesThroughput: ratio('shared-memory', 'bytes', 'framesPerSecond'), sharedMemoryVsBytesP50: ratio('shared-memory', 'bytes', 'p50Ms') },
   };
@@ -125,7 +117,7 @@ try {
     console.log(`per round: ${single} frames one at a time, then ${frames} at once over ${cameras} cameras; ${rounds} rounds, worker concurrency ${args.concurrency}, ${report.cores} cores`);
     console.log('variant        burst frames/s   one-at-a-time p50 ms   p95 ms');
     for (const [k, x] of Object.entries(rows)) console.log(`${k.padEnd(15)} ${x.framesPerSecond.toFixed(2).padStart(14)} ${x.p50Ms.toFixed(1).padStart(22)} ${x.p95Ms.toFixed(1).padStart(8)}`);
-    for (const [k, v] of Object.entries(report.ratios)) console.log(`${k}: ${v}`);
+    for (const [k, v] of Object.entries(report.ratios)) console.log(`${k}: ${JSON.stringify(v)}`);
   }
 } finally {
   services.killAll();
