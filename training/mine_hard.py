@@ -2,7 +2,7 @@
 """Hard-negative mining on rendered frames: keep the ones a detector gets wrong.
 
   /usr/bin/python3 training/mine_hard.py --model debris-yolov5 --ckpt models/debris-yolov5/weights.pt \
-      --pool 1200 --out data/training-cache/hard-real [--score 0.3]
+      --pool 1200 --out data/training-cache/hard-real [--score 0.3] [--seed 3]
 
 Renders a pool of real-style frames (render.py's "mine-real" seeds, never the train or
 eval splits), runs the detector, and keeps every frame where it fires at `--score` or
@@ -11,6 +11,9 @@ Misses are counted but do not select a frame: the real-style train split already
 holds plenty of small debris, and an old model misses some in most frames. The kept frames keep their true labels (possibly none) and
 are written as a YOLO dataset that the train scripts add with `--hard DIR` (repeated,
 so they weigh more than an average frame). Prints one JSON summary line.
+
+Each pool is the same frames for the same `--seed`; a later round of mining with a
+better model can draw new frames with another seed (never the train or eval splits').
 """
 import argparse
 import json
@@ -23,11 +26,12 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from predict import load_infer  # noqa: E402
-from render import render_dataset  # noqa: E402
+from render import SPLIT_SEEDS, render_dataset  # noqa: E402
 from riverkit import common as C  # noqa: E402
 from riverkit.dataset import list_images, read_labels  # noqa: E402
 
 MINE_SEED = 3  # the pool's split seed: disjoint from train (1, 2) and eval seeds
+RESERVED_SEEDS = set(SPLIT_SEEDS.values())
 
 
 def frame_errors(pred, truth, score, iou=0.3):
@@ -49,11 +53,14 @@ def main():
     ap.add_argument("--pool", type=int, default=1200)
     ap.add_argument("--out", required=True)
     ap.add_argument("--score", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=MINE_SEED, help="the pool's split seed (default %(default)s)")
     a = ap.parse_args()
+    if a.seed in RESERVED_SEEDS:
+        ap.error(f"--seed {a.seed} is a train or eval split's seed; mining must draw other frames")
     C.set_threads()
     pool = a.out + ".pool"
     if not os.path.exists(os.path.join(pool, "data.yaml")):
-        render_dataset("train-real", a.pool, pool, seed=MINE_SEED, quiet=True)
+        render_dataset("train-real", a.pool, pool, seed=a.seed, quiet=True)
     infer = load_infer(a.model, a.ckpt, conf=a.score)
     with torch.no_grad():
         preds = {p["id"]: p for p in C.predict_dataset(infer, pool, C.DETECT_INPUT)["images"]}

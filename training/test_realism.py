@@ -2,6 +2,7 @@
 """Checks of the real-style renderer, hard-negative mining and weight recovery from ONNX
 (run: /usr/bin/python3 training/test_realism.py)."""
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -9,7 +10,8 @@ import unittest
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 from mine_hard import frame_errors  # noqa: E402
 from riverkit.compose import render_real_sample, render_sample  # noqa: E402
 from riverkit.onnx_weights import load_folded_onnx  # noqa: E402
@@ -58,6 +60,13 @@ class MiningTest(unittest.TestCase):
         self.assertEqual(frame_errors([fp], truth, 0.3), (1, 1))
         self.assertEqual(frame_errors([fp], [], 0.3), (1, 0))
         self.assertEqual(frame_errors([], truth, 0.3), (0, 1))
+
+    def test_refuses_a_pool_seed_of_a_train_or_eval_split(self):
+        for seed in ("1", "2", "20251126", "20261204"):
+            r = subprocess.run([sys.executable, os.path.join(HERE, "mine_hard.py"), "--model", "debris-yolov5",
+                                "--ckpt", "unused", "--out", "unused", "--seed", seed], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, seed)
+            self.assertIn("train or eval split", r.stderr)
 
 
 class FoldedOnnxTest(unittest.TestCase):
