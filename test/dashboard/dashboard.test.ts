@@ -260,6 +260,20 @@ describe('operator dashboard in Chromium', () => {
     const stored = JSON.parse((await ctx.redis.get(ctx.keys.camera(id)))!) as CameraConfig;
     expect(stored).toMatchObject({ fps: 1, sourceUrl: 'rtsp://watch:s3cret@cam.example/weir', rules: { minScore: 0.6, persistence: { n: 2, m: 5 } } });
 
+    // How the detector runs over the camera's frames: finer tiles (a 640x384 input / 1.5) for a
+    // distant camera, then whole frames, then back to the detector's own tiling.
+    const tilingAfter = async (choice: string, shown: string) => {
+      await tile.locator('button', { hasText: 'Edit' }).click();
+      expect(await form.locator('select[name=tiling]').inputValue()).toBe(shown);
+      await form.locator('select[name=tiling]').selectOption(choice);
+      await form.locator('button[type=submit]').click();
+      await form.waitFor({ state: 'detached' });
+      return (await api<CameraConfig>(`/v1/cameras/${id}`)).tiling;
+    };
+    expect(await tilingAfter('fine', 'model')).toEqual({ enabled: true, tileWidth: 427, tileHeight: 256 });
+    expect(await tilingAfter('whole', 'fine')).toEqual({ enabled: false });
+    expect(await tilingAfter('model', 'whole')).toEqual({});
+
     await tile.locator('button', { hasText: 'Delete' }).click();
     await tile.waitFor({ state: 'detached' });
     expect((await fetch(`${base}/v1/cameras/${id}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).status).toBe(404);

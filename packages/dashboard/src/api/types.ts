@@ -72,6 +72,8 @@ export interface ModelInfo {
   name: string;
   task: string;
   format: string;
+  /** The model's input size (null for a model whose config.json gives none). */
+  input: { width: number; height: number } | null;
   versions: number[];
   classes: string[];
   evaluation: unknown;

@@ -18,8 +18,29 @@ function readNumber(form: HTMLFormElement, name: string, label: string, scale = 
   return value * scale;
 }
 
+/** Finer tiles: the detector's input divided by this, so each tile is enlarged as much into it. */
+const FINE_TILE_ENLARGEMENT = 1.5;
+
+/** The tile size of the "finer tiles" choice for a detector, or null when its input size is unknown. */
+export function fineTiles(model: ModelInfo | undefined): { tileWidth: number; tileHeight: number } | null {
+  if (!model?.input) return null;
+  return { tileWidth: Math.round(model.input.width / FINE_TILE_ENLARGEMENT), tileHeight: Math.round(model.input.height / FINE_TILE_ENLARGEMENT) };
+}
+
+type TilingChoice = 'model' | 'fine' | 'whole' | 'custom';
+
+/** Which choice a camera's stored tiling override is; anything else set through the API is "custom". */
+function tilingChoice(tiling: Camera['tiling'], model: ModelInfo | undefined): TilingChoice {
+  if (!tiling || Object.keys(tiling).length === 0) return 'model';
+  if (tiling.enabled === false) return 'whole';
+  const fine = fineTiles(model);
+  const keys = Object.keys(tiling).sort().join();
+  if (fine && keys === 'enabled,tileHeight,tileWidth' && tiling.tileWidth === fine.tileWidth && tiling.tileHeight === fine.tileHeight) return 'fine';
+  return 'custom';
+}
+
 /**
- * Add or edit a camera in a dialog: source URL, sampling, detector and alert rules. On edit the
+ * Add or edit a camera in a dialog: source URL, sampling, detector, how it runs over a frame and alert rules. On edit the
  * URL shows with its credentials masked, and is sent only if the operator changed it (sending
  * the masked one back would overwrite the password).
  */
@@ -27,6 +48,15 @@ export function openCameraForm(api: ApiClient, models: ModelInfo[], camera: Came
   const rules = camera?.rules;
   const detectors = models.filter((m) => m.task === 'detect');
   const detector = h('select', { name: 'detectorModel' }, ...detectors.map((m) => h('option', { value: m.name, textContent: m.name, selected: m.name === camera?.detectorModel })));
+  const current = tilingChoice(camera?.tiling, models.find((m) => m.name === camera?.detectorModel));
+  const tiling = h(
+    'select',
+    { name: 'tiling' },
+    h('option', { value: 'model', textContent: "Tiles as the detector's config says", selected: current === 'model' }),
+    h('option', { value: 'fine', textContent: 'Finer tiles: distant or tiny debris (~1.6x the work)', selected: current === 'fine' }),
+    h('option', { value: 'whole', textContent: 'Whole frame: fastest, misses the smallest debris', selected: current === 'whole' }),
+    current === 'custom' ? h('option', { value: 'custom', textContent: `As set through the API: ${JSON.stringify(camera!.tiling)}`, selected: true }) : null,
+  );
   const sourceUrl = h('input', { name: 'sourceUrl', type: 'text', required: true, value: camera?.sourceUrl ?? '', placeholder: 'rtsp://camera.example/stream', spellcheck: false });
   const error = h('p', { className: 'error', role: 'alert' });
   const form = h(
@@ -42,6 +72,7 @@ export function openCameraForm(api: ApiClient, models: ModelInfo[], camera: Came
       field('Max width (px)', numberInput('maxWidth', camera?.maxWidth ?? 1280, { min: 64, max: 7680, step: 1 })),
     ),
     detectors.length ? field('Detector', detector) : null,
+    field('Small debris', tiling, 'Frames larger than the detector input run as overlapping tiles (docs/models.md)'),
     h('label', { className: 'check' }, h('input', { name: 'enabled', type: 'checkbox', checked: camera?.enabled ?? true }), ' Enabled (ingest pulls it)'),
     h('h3', { textContent: 'Alert rules' }),
     h(
@@ -89,6 +120,13 @@ export function openCameraForm(api: ApiClient, models: ModelInfo[], camera: Came
         },
       };
       if (detectors.length) body.detectorModel = detector.value;
+      const choice = tiling.value as TilingChoice;
+      if (choice === 'whole') body.tiling = { enabled: false };
+      else if (choice === 'fine') {
+        const fine = fineTiles(models.find((m) => m.name === (detectors.length ? detector.value : camera?.detectorModel)));
+        if (!fine) throw new Error("Finer tiles need the detector's input size, which its config.json does not give");
+        body.tiling = { enabled: true, ...fine };
+      } else if (choice === 'model' && camera?.tiling) body.tiling = {};
       const url = sourceUrl.value.trim();
       if (!camera || url !== camera.sourceUrl) body.sourceUrl = url;
     } catch (err) {
