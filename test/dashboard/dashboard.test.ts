@@ -273,6 +273,11 @@ describe('operator dashboard in Chromium', () => {
     expect(await tilingAfter('fine', 'model')).toEqual({ enabled: true, tileWidth: 427, tileHeight: 256 });
     expect(await tilingAfter('whole', 'fine')).toEqual({ enabled: false });
     expect(await tilingAfter('model', 'whole')).toEqual({});
+    // An override the form has no name for (set through the API) survives an edit of something else.
+    const custom = { enabled: true, tileWidth: 960, tileHeight: 576, overlap: 0.3 };
+    await api(`/v1/cameras/${id}`, { method: 'PATCH', body: JSON.stringify({ tiling: custom }) });
+    await page.reload();
+    expect(await tilingAfter('custom', 'custom')).toEqual(custom);
 
     await tile.locator('button', { hasText: 'Delete' }).click();
     await tile.waitFor({ state: 'detached' });
