@@ -57,6 +57,8 @@ export class CameraPuller {
   private timer: NodeJS.Timeout | undefined;
   private lastStatusAt = 0;
   private publishing = false;
+  /** The loop writing frames to the queue, while one runs: stop() waits for the frame in hand. */
+  private draining: Promise<void> | undefined;
   private pending: { jpeg: Buffer; capturedAt: number; width: number; height: number } | undefined;
   /** Events leave in order: an offline is never overtaken by its recovery. */
   private eventChain: Promise<void> = Promise.resolve();
@@ -84,6 +86,10 @@ export class CameraPuller {
     this.wake?.();
     await this.session?.process.kill();
     await this.loop;
+    // A frame being published finishes (queued, or undone when queueing fails) before the
+    // caller closes the queue and Redis under it: no bytes without a job, no ledger entry
+    // left at "queued" with nothing behind it.
+    await this.draining;
     await this.eventChain;
     this.deps.metrics.online.set({ camera: this.id }, 0);
     if (finalState) {
@@ -188,7 +194,7 @@ export class CameraPuller {
       this.pending = frame;
       return;
     }
-    void this.drain(frame);
+    this.draining = this.drain(frame);
   }
 
   private async drain(first: NonNullable<typeof this.pending>): Promise<void> {
