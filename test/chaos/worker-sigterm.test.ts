@@ -71,6 +71,10 @@ describe('chaos: a worker stopped with SIGTERM', () => {
     expect(taken).toEqual([]);
     expect(finished).toEqual(inHand);
     expect(exit).toEqual({ code: 0, signal: null });
+    // Their bookkeeping was written before it exited: out of the cameras' in-flight sets, bytes gone.
+    const stillInFlight = (await Promise.all(cameras.map((id) => ctx!.redis.zrange(ctx!.keys.cameraInFlight(id), 0, -1)))).flat();
+    expect(finished.filter((id) => stillInFlight.includes(id))).toEqual([]);
+    for (const id of finished) expect(await ctx.redis.exists(ctx.keys.frame(id))).toBe(0);
     // The frames it finished are accounted for like any other.
     expect(lossAndDuplication(await audit(ctx))).toEqual(NOTHING_LOST);
   }, SCENARIO_TIMEOUT_MS);

@@ -88,21 +88,27 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   // ingest bounds, and its bytes go: nothing reads them again, and Redis then holds only frames
   // in flight instead of every frame of the last FRAME_TTL_SECONDS. A frame that ran out of tries
   // is entered in the frame ledger in the same MULTI (other outcomes were entered by the processor).
+  // Runs after BullMQ's events, so stop() waits for what is still being written before it
+  // closes the connections.
+  const bookkeeping = new Set<Promise<unknown>>();
   const finished = (job: { data: FrameJob }, outOfTries = false) => {
     const { cameraId, frameId } = job.data;
     const inFlight = keys.cameraInFlight(cameraId);
     // One command needs no MULTI (two commands more per frame on the common path).
     const leave = outOfTries ? ledgerOutcome(redis.multi().zrem(inFlight, frameId), keys, cameraId, frameId, 'failed', LedgerReason.outOfTries).exec() : redis.zrem(inFlight, frameId);
-    return Promise.all([leave, redis.del(keys.frame(frameId))]).catch((err: Error) => logger.warn({ err, frameId }, 'finished-frame bookkeeping failed'));
+    const done: Promise<unknown> = Promise.all([leave, redis.del(keys.frame(frameId))])
+      .catch((err: Error) => logger.warn({ err, frameId }, 'finished-frame bookkeeping failed'))
+      .finally(() => bookkeeping.delete(done));
+    bookkeeping.add(done);
   };
-  frames.on('completed', (job) => void finished(job));
+  frames.on('completed', (job) => finished(job));
   frames.on('failed', (job, err) => {
     logger.warn({ err, frameId: job?.data.frameId, cameraId: job?.data.cameraId, attempts: job?.attemptsMade }, 'frame job failed');
     if (!job?.finishedOn) return; // BullMQ retries it
     // Corrupt and expired frames fail unrecoverably and were counted as such; anything else ran out of tries.
     const outOfTries = !(err instanceof UnrecoverableError);
     if (outOfTries) framesProcessed.inc({ outcome: 'failed' });
-    void finished(job, outOfTries);
+    finished(job, outOfTries);
   });
   frames.on('error', (err) => logger.error({ err }, 'frames worker error'));
 
@@ -151,6 +157,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
       clearInterval(rejectedTimer);
       await retention.stop();
       await draining;
+      await Promise.all(bookkeeping);
       countQueueJobsWith(undefined);
       await frameQueue.close();
       await webhooks.close();
