@@ -18,6 +18,24 @@ export interface CachedWaterMask {
   uses: number;
 }
 
+/** What the worker decides on before it needs the pixels: everything but the PNG. */
+export type CachedWaterMaskInfo = Omit<CachedWaterMask, 'png'>;
+
+/**
+ * The cached mask without its PNG: a worker that already holds this mask decoded (same
+ * capture time and version) needs no more, so the PNG crosses Redis only when it does not.
+ */
+export async function readCachedWaterMaskInfo(redis: Redis, keys: RedisKeys, cameraId: string): Promise<CachedWaterMaskInfo | null> {
+  const [at, width, height, version, uses] = await redis.hmget(keys.waterMask(cameraId), 'at', 'width', 'height', 'version', 'uses');
+  if (at === null) return null;
+  return { at: Number(at), width: Number(width), height: Number(height), version: version ?? '', uses: Number(uses ?? 0) };
+}
+
+/** The cached mask's PNG alone; null when it is gone (expired, or the camera deleted). */
+export async function readCachedWaterMaskPng(redis: Redis, keys: RedisKeys, cameraId: string): Promise<Buffer | null> {
+  return redis.hgetBuffer(keys.waterMask(cameraId), 'png');
+}
+
 export async function readCachedWaterMask(redis: Redis, keys: RedisKeys, cameraId: string): Promise<CachedWaterMask | null> {
   const h = await redis.hgetallBuffer(keys.waterMask(cameraId));
   if (!h.png) return null;

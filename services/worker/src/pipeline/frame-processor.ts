@@ -168,16 +168,18 @@ export class FrameProcessor {
     if (!segName || !(await this.d.models.has(segName))) return { mask: null, model: {} };
     const cacheable = frame.source === 'camera';
     if (cacheable) {
-      const cached = await this.d.cameras.waterMask(frame.cameraId);
+      const cached = await this.d.cameras.waterMaskInfo(frame.cameraId);
       const fresh =
         cached &&
         frame.capturedAt - cached.at < camera.segmentMaxAgeSeconds * 1000 &&
         cached.uses < camera.segmentEveryFrames &&
         cached.width === frame.width &&
         cached.height === frame.height;
-      if (fresh) {
+      // The PNG is read only when this worker does not hold that mask decoded already.
+      const mask = fresh ? await this.masks.get(frame.cameraId, cached, () => this.d.cameras.waterMaskPng(frame.cameraId)) : null;
+      if (mask) {
         await this.d.cameras.countWaterMaskUse(frame.cameraId);
-        return { mask: await this.masks.get(frame.cameraId, cached), model: { segmenter: segName, segmenterVersion: cached.version } };
+        return { mask, model: { segmenter: segName, segmenterVersion: cached!.version } };
       }
     }
     const seg = await this.d.models.get(segName);

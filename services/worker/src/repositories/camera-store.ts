@@ -2,10 +2,12 @@ import {
   DEFAULT_ALERT_RULES,
   cameraDefaults,
   ledgerOutcome,
-  readCachedWaterMask,
+  readCachedWaterMaskInfo,
+  readCachedWaterMaskPng,
   addLiveFrame,
   writeCachedWaterMask,
   type CachedWaterMask,
+  type CachedWaterMaskInfo,
   type CameraConfig,
   type FrameSummary,
   type LiveFrame,
@@ -66,8 +68,12 @@ export class CameraStore {
   }
 
 
-  waterMask(cameraId: string): Promise<CachedWaterMask | null> {
-    return readCachedWaterMask(this.redis, this.keys, cameraId);
+  waterMaskInfo(cameraId: string): Promise<CachedWaterMaskInfo | null> {
+    return readCachedWaterMaskInfo(this.redis, this.keys, cameraId);
+  }
+
+  waterMaskPng(cameraId: string): Promise<Buffer | null> {
+    return readCachedWaterMaskPng(this.redis, this.keys, cameraId);
   }
 
   async countWaterMaskUse(cameraId: string): Promise<void> {
