@@ -122,8 +122,13 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   cameraEvents.on('error', (err) => logger.error({ err }, 'camera events worker error'));
 
   // Rejected alerts feed the labelling loop; drained every few seconds.
+  // One drain at a time; stop() waits for the one running.
+  let drainingRejected: Promise<unknown> | undefined;
   const rejectedTimer = setInterval(() => {
-    review.drainRejected().catch((err: Error) => logger.warn({ err }, 'draining rejected alerts failed'));
+    drainingRejected ??= review
+      .drainRejected()
+      .catch((err: Error) => logger.warn({ err }, 'draining rejected alerts failed'))
+      .finally(() => (drainingRejected = undefined));
   }, 2000);
 
   const DAY_MS = 24 * 3600_000;
@@ -156,6 +161,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
       logger.info('worker stopping: no new frames, finishing the ones in hand');
       clearInterval(rejectedTimer);
       await retention.stop();
+      await drainingRejected;
       await draining;
       await Promise.all(bookkeeping);
       countQueueJobsWith(undefined);

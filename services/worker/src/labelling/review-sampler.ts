@@ -44,22 +44,26 @@ export class ReviewSampler {
     return true;
   }
 
-  /** Drains the queue of rejected alerts the API leaves in Redis. */
+  /**
+   * Drains the queue of rejected alerts the API leaves in Redis. An alert leaves the queue
+   * only once its frame is saved: a worker stopped or killed half-way loses none, and the
+   * save is idempotent (same object key, same index member) if two replicas take the same one.
+   */
   async drainRejected(): Promise<number> {
+    const queue = this.keys.reviewRejected();
     let n = 0;
     for (;;) {
-      const id = await this.redis.lpop(this.keys.reviewRejected());
+      const id = await this.redis.lindex(queue, 0);
       if (!id) return n;
       const json = await this.redis.get(this.keys.alert(id));
-      if (!json) continue;
       try {
-        if (await this.addRejectedAlert(JSON.parse(json) as AlertRecord)) n++;
+        if (json && (await this.addRejectedAlert(JSON.parse(json) as AlertRecord))) n++;
       } catch (err) {
-        // Put it back for the next round: S3 may be briefly down.
-        await this.redis.rpush(this.keys.reviewRejected(), id);
+        // Left at the head for the next round: S3 may be briefly down.
         this.logger.warn({ err, alertId: id }, 'could not save rejected alert for review');
         return n;
       }
+      await this.redis.lrem(queue, 1, id);
     }
   }
 
