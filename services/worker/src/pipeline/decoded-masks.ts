@@ -4,8 +4,9 @@ import { maskFromPng, type WaterMask } from '@riverwatch/vision';
  * Each camera's water mask, decoded, in this worker process. Redis keeps the mask as a PNG
  * (shared by all replicas); fetching it costs its bytes through Redis, decoding it ~2.5 ms
  * of CPU, and box overlaps need its integral image (cached per mask object), so a frame
- * that reuses the camera's mask should pay for none of them again. Entries are keyed by the mask's capture time and version, so a
- * mask another replica re-segmented replaces this one; least recently used cameras go first.
+ * that reuses the camera's mask should pay for none of them again. Entries are keyed by the
+ * mask's capture time and version, so a mask another replica re-segmented replaces this one;
+ * least recently used cameras go first.
  */
 export class DecodedMasks {
   private readonly byCamera = new Map<string, { at: number; version: string; mask: WaterMask }>();
