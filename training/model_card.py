@@ -66,7 +66,12 @@ AS_RUN = {
                       "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_yolov5.py --init models/debris-yolov5/weights.pt "
                       "--lr 2e-4 --seed 5 --train-count 2400 --real-count 2000 --hard data/training-cache/hard-real "
                       "--hard-repeat 1 --iters 30000 --max-minutes 80 --out data/training-cache/yolo-v5/debris-yolov5 "
-                      "--checkpoint data/training-cache/debris-yolov5-v5.pt"],
+                      "--checkpoint data/training-cache/debris-yolov5-v5.pt",
+                      # the same with hard frames mined by the stage-5 model
+                      "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_yolov5.py --init models/debris-yolov5/weights.pt "
+                      "--lr 1.5e-4 --seed 6 --train-count 2400 --real-count 2000 --hard data/training-cache/hard-real-v6 "
+                      "--hard-repeat 1 --iters 30000 --max-minutes 68 --out data/training-cache/yolo-v6/debris-yolov5 "
+                      "--checkpoint data/training-cache/debris-yolov5-v6.pt"],
     "debris-ssd": ["RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --iters 30000 --max-minutes 105",
                    "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --init data/training-cache/debris-ssd-stage1.pt "
                    "--lr 6e-4 --seed 1 --iters 30000 --max-minutes 23 --out data/training-cache/stage2/debris-ssd",
@@ -78,7 +83,11 @@ AS_RUN = {
                    "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --init models/debris-ssd/1/model.onnx "
                    "--pos-iou 0.4 --lr 5e-4 --seed 4 --train-count 2400 --real-count 2000 --hard data/training-cache/hard-real "
                    "--hard-repeat 1 --iters 30000 --max-minutes 95 --out data/training-cache/ssd-v2/debris-ssd "
-                   "--checkpoint data/training-cache/debris-ssd-v2.pt"],
+                   "--checkpoint data/training-cache/debris-ssd-v2.pt",
+                   "RIVERWATCH_THREADS=1 /usr/bin/python3 training/train_ssd.py --init data/training-cache/debris-ssd-v2.pt "
+                   "--pos-iou 0.4 --lr 3e-4 --seed 6 --train-count 2400 --real-count 2000 --hard data/training-cache/hard-real-v6 "
+                   "--hard-repeat 1 --iters 30000 --max-minutes 68 --out data/training-cache/ssd-v6/debris-ssd "
+                   "--checkpoint data/training-cache/debris-ssd-v6.pt"],
     "water-seg": ["/usr/bin/python3 training/train_seg.py --iters 3000 --max-minutes 20 --out data/training-cache/full/water-seg"],
 }
 # What the first shipped detectors (v1: frames halved to a 320x320 input) reached on the same eval split.
@@ -99,11 +108,12 @@ NOTES = {
 }
 # Which stages saw the real style (the hard-frame sets were mined again before the last stage).
 REAL_STYLE = {
-    "debris-yolov5": "Stages 3-5 added the real style: stage 3 on 3000 real-style renders and 689 hard frames (seen "
-                     "twice), stage 4 weighted back towards the classic scenes, stage 5 on 2000 real-style renders and "
-                     "413 hard frames mined with the stage-4 model (seen once)",
-    "debris-ssd": "Stage 5 added the real style: 2000 real-style renders beside 2400 classic ones, and 413 hard frames "
-                  "(seen once)",
+    "debris-yolov5": "Stages 3-6 added the real style: stage 3 on 3000 real-style renders and 689 hard frames (seen "
+                     "twice), stage 4 weighted back towards the classic scenes, stages 5 and 6 on 2000 real-style renders "
+                     "beside 2400 classic ones and the hard frames mined with the model before them (413 by stage 4, 371 "
+                     "by stage 5; seen once)",
+    "debris-ssd": "Stages 5 and 6 added the real style: 2000 real-style renders beside 2400 classic ones, and the hard "
+                  "frames debris-yolov5 mined (413 by its stage 4, then 371 by its stage 5; seen once)",
 }
 SCRIPT = {"debris-yolov5": "train_yolov5.py", "debris-ssd": "train_ssd.py", "water-seg": "train_seg.py"}
 
