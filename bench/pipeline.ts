@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { Queue, type Job } from 'bullmq';
 import sharp from 'sharp';
 import { QueueName, RedisKeys, createRedis, frameJobOptions, newId, openQueueEvents, type CameraConfig, type FrameJob } from '@riverwatch/common';
+import { parseTiling } from '@riverwatch/cli';
 import { freePort } from '@riverwatch/local-infra';
 import { ServiceProcesses, benchCamera, loadClipJpegs, registerCameras, serviceEnv, startRedis, startS3 } from './support/pipeline-stack.ts';
 
@@ -68,11 +69,7 @@ const variants: Variant[] =
         ...args.tiles!
           .split(',')
           .filter(Boolean)
-          .map((t) => {
-            const m = /^(\d+)x(\d+)$/.exec(t);
-            if (!m) throw new Error(`--tiles takes WxH sizes, got ${t}`);
-            return { key: `tiles-${t}`, env: {}, camera: { tiling: { enabled: true, tileWidth: Number(m[1]), tileHeight: Number(m[2]) } } };
-          }),
+          .map((t) => ({ key: `tiles-${t}`, env: {}, camera: { tiling: parseTiling(t, 'tiles') } })),
       ]
     : [
         { key: 'bytes', env: { INFERENCE_SHARED_MEMORY: 'false' } },

@@ -8,21 +8,15 @@ import { CameraStatusStore } from '../../services/ingest/src/camera-status-store
 import { FramePublisher } from '../../services/ingest/src/frame-publisher.ts';
 import { IngestMetrics } from '../../services/ingest/src/ingest-metrics.ts';
 import type { TestContext } from '../support/context.ts';
+import { Gate } from '../support/gate.ts';
 import { cameraConfig, ingestTestContext, testClip, waitFor } from './helpers.ts';
 
 /** The real publisher, held at its start until the test lets it go. */
 class GatedPublisher extends FramePublisher {
-  entered = 0;
-  private release!: () => void;
-  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
-
-  open(): void {
-    this.release();
-  }
+  readonly gate = new Gate();
 
   override async publish(...args: Parameters<FramePublisher['publish']>): ReturnType<FramePublisher['publish']> {
-    this.entered++;
-    await this.gate;
+    await this.gate.pass();
     return super.publish(...args);
   }
 }
@@ -64,13 +58,13 @@ describe('CameraPuller.stop (real ffmpeg, Redis, BullMQ)', () => {
     });
     try {
       puller.start();
-      await waitFor('a frame to reach the publisher', 20_000, async () => publisher.entered > 0);
+      await waitFor('a frame to reach the publisher', 20_000, async () => publisher.gate.entered > 0);
       let stopped = false;
       const stopping = puller.stop('stopped').then(() => (stopped = true));
       // ffmpeg is gone, but the frame in hand is not written yet: stop() must still be waiting.
       await new Promise((r) => setTimeout(r, 300));
       expect(stopped).toBe(false);
-      publisher.open();
+      publisher.gate.open();
       await stopping;
 
       const ledger = await readLedger(t.redis, t.keys, camera.id);
@@ -79,9 +73,9 @@ describe('CameraPuller.stop (real ffmpeg, Redis, BullMQ)', () => {
       expect(job?.data.cameraId).toBe(camera.id);
       expect(await t.redis.exists(t.keys.frame(ledger[0]!.frameId))).toBe(1);
       // Nothing was published after stop: the frame in hand was the last.
-      expect(publisher.entered).toBe(1);
+      expect(publisher.gate.entered).toBe(1);
     } finally {
-      publisher.open();
+      publisher.gate.open();
       await puller.stop();
       await events.close();
       await webhooks.close();

@@ -4,20 +4,14 @@ import type { AlertRecord } from '@riverwatch/common';
 import { ReviewSampler } from '../../services/worker/src/labelling/review-sampler.ts';
 import { EvidenceRepository } from '../../services/worker/src/repositories/evidence.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { Gate } from '../support/gate.ts';
 
 /** The real repository, whose snapshot reads wait until the test lets them go. */
 class GatedEvidence extends EvidenceRepository {
-  reads = 0;
-  private release!: () => void;
-  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
-
-  open(): void {
-    this.release();
-  }
+  readonly gate = new Gate();
 
   override async readSnapshotObject(key: string): Promise<Buffer> {
-    this.reads++;
-    await this.gate;
+    await this.gate.pass();
     return super.readSnapshotObject(key);
   }
 }
@@ -67,10 +61,10 @@ describe('worker: draining rejected alerts into the labelling loop', () => {
 
     const evidence = new GatedEvidence(t.store);
     const draining = review(evidence).drainRejected();
-    await expect.poll(() => evidence.reads).toBe(1);
+    await expect.poll(() => evidence.gate.entered).toBe(1);
     // Mid-save: a worker that died now would leave it for another.
     expect(await t.redis.lrange(t.keys.reviewRejected(), 0, -1)).toEqual(['al-1']);
-    evidence.open();
+    evidence.gate.open();
     expect(await draining).toBe(1);
     expect(await t.redis.lrange(t.keys.reviewRejected(), 0, -1)).toEqual([]);
     expect(await t.redis.zscore(t.keys.reviewIndex(), 'cam-review/frm-al-1')).toBe('1700000000000');

@@ -34,11 +34,11 @@ export function parseThreshold(name: string, v: string | undefined): number | un
 }
 
 /** --tiling on|off|WxH: how a detector is run over a frame, instead of its config.json's tiling. */
-export function parseTiling(v: string | undefined): TilingOverride | undefined {
+export function parseTiling(v: string | undefined, flag = 'tiling'): TilingOverride | undefined {
   if (v === undefined) return undefined;
   if (v === 'on' || v === 'off') return { enabled: v === 'on' };
   const m = /^(\d+)x(\d+)$/.exec(v);
-  if (!m) throw new ConfigError(`--tiling must be on, off or a tile size WxH (e.g. 640x384), got "${v}"`);
+  if (!m) throw new ConfigError(`--${flag} must be on, off or a tile size WxH (e.g. 640x384), got "${v}"`);
   return { enabled: true, tileWidth: Number(m[1]), tileHeight: Number(m[2]) };
 }
 

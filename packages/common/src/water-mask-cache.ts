@@ -27,8 +27,12 @@ export type CachedWaterMaskInfo = Omit<CachedWaterMask, 'png'>;
  */
 export async function readCachedWaterMaskInfo(redis: Redis, keys: RedisKeys, cameraId: string): Promise<CachedWaterMaskInfo | null> {
   const [at, width, height, version, uses] = await redis.hmget(keys.waterMask(cameraId), 'at', 'width', 'height', 'version', 'uses');
-  if (at === null) return null;
-  return { at: Number(at), width: Number(width), height: Number(height), version: version ?? '', uses: Number(uses ?? 0) };
+  return at === null ? null : toInfo({ at, width, height, version, uses });
+}
+
+/** The hash's fields (strings or Buffers, as read) as numbers and text. */
+function toInfo(h: Partial<Record<keyof CachedWaterMaskInfo, string | Buffer | null>>): CachedWaterMaskInfo {
+  return { at: Number(h.at), width: Number(h.width), height: Number(h.height), version: String(h.version ?? ''), uses: Number(h.uses ?? 0) };
 }
 
 /** The cached mask's PNG alone; null when it is gone (expired, or the camera deleted). */
@@ -38,8 +42,7 @@ export async function readCachedWaterMaskPng(redis: Redis, keys: RedisKeys, came
 
 export async function readCachedWaterMask(redis: Redis, keys: RedisKeys, cameraId: string): Promise<CachedWaterMask | null> {
   const h = await redis.hgetallBuffer(keys.waterMask(cameraId));
-  if (!h.png) return null;
-  return { png: h.png, at: Number(h.at), width: Number(h.width), height: Number(h.height), version: String(h.version ?? ''), uses: Number(h.uses ?? 0) };
+  return h.png ? { png: h.png, ...toInfo(h) } : null;
 }
 
 /** Kept a day: a camera that stops sending frames does not hold its mask for ever. */

@@ -34,9 +34,9 @@ function tilingChoice(tiling: Camera['tiling'], model: ModelInfo | undefined): T
   if (!tiling || Object.keys(tiling).length === 0) return 'model';
   if (tiling.enabled === false) return 'whole';
   const fine = fineTiles(model);
-  const keys = Object.keys(tiling).sort().join();
-  if (fine && keys === 'enabled,tileHeight,tileWidth' && tiling.tileWidth === fine.tileWidth && tiling.tileHeight === fine.tileHeight) return 'fine';
-  return 'custom';
+  const { enabled, tileWidth, tileHeight, ...rest } = tiling;
+  const isFine = fine && enabled && tileWidth === fine.tileWidth && tileHeight === fine.tileHeight && Object.keys(rest).length === 0;
+  return isFine ? 'fine' : 'custom';
 }
 
 /**

@@ -175,11 +175,13 @@ export class FrameProcessor {
         cached.uses < camera.segmentEveryFrames &&
         cached.width === frame.width &&
         cached.height === frame.height;
-      // The PNG is read only when this worker does not hold that mask decoded already.
-      const mask = fresh ? await this.masks.get(frame.cameraId, cached, () => this.d.cameras.waterMaskPng(frame.cameraId)) : null;
-      if (mask) {
-        await this.d.cameras.countWaterMaskUse(frame.cameraId);
-        return { mask, model: { segmenter: segName, segmenterVersion: cached!.version } };
+      if (fresh) {
+        // The PNG is read only when this worker does not hold that mask decoded already.
+        const mask = await this.masks.get(frame.cameraId, cached, () => this.d.cameras.waterMaskPng(frame.cameraId));
+        if (mask) {
+          await this.d.cameras.countWaterMaskUse(frame.cameraId);
+          return { mask, model: { segmenter: segName, segmenterVersion: cached.version } };
+        }
       }
     }
     const seg = await this.d.models.get(segName);
