@@ -4,7 +4,7 @@ import type { CameraEvents } from './camera-events.ts';
 import { ffmpegArgs, sourceScheme, type SourceKind } from './camera-source.ts';
 import type { CameraStatusStore } from './camera-status-store.ts';
 import { FfmpegProcess } from './ffmpeg-process.ts';
-import type { FramePublisher } from './frame-publisher.ts';
+import type { FrameSink } from './frame-sink.ts';
 import { probeHttpSource } from './http-source-probe.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { jpegSize } from './jpeg-size.ts';
@@ -13,7 +13,8 @@ import { RateWindow } from './rate-window.ts';
 export interface CameraPullerDeps {
   settings: IngestConfig;
   replicaId: string;
-  publisher: FramePublisher;
+  /** FramePublisher, or FrameBatcher when frames are batched. */
+  publisher: FrameSink;
   events: CameraEvents;
   status: CameraStatusStore;
   metrics: IngestMetrics;

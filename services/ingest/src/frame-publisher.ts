@@ -1,12 +1,8 @@
 import type { Queue } from 'bullmq';
 import { LedgerReason, frameJobOptions, ledgerOutcome, ledgerQueued, newId, type FrameJob, type Redis, type RedisKeys } from '@riverwatch/common';
+import type { FrameSink, PublishOutcome } from './frame-sink.ts';
 
-export interface PublishOutcome {
-  /** Set when the frame was queued. */
-  frameId: string | null;
-  /** Frames dropped by this call: an older waiting frame replaced, or this frame itself. */
-  dropped: number;
-}
+export type { PublishOutcome } from './frame-sink.ts';
 
 export interface FramePublisherOptions {
   maxInFlight: number;
@@ -37,7 +33,7 @@ const FINISHED = new Set(['completed', 'failed', 'unknown']);
  * Each queued frame is entered in the camera's frame ledger (frame-ledger.ts) in the same
  * MULTI; a frame taken back is entered as dropped (replaced by a newer one).
  */
-export class FramePublisher {
+export class FramePublisher implements FrameSink {
   /** When this publisher last set each camera's ledger TTL. */
   private readonly ledgerTtlSetAt = new Map<string, number>();
 
