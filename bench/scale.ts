@@ -1,12 +1,14 @@
 /**
  * npm run bench:scale [-- --json] [--cameras N] [--fps N] [--seconds N] [--warmup N] [--concurrency N]
- *                       [--configs w1-i1,w2-i1,w1-i2,w2-i2,w2-i2-cluster] [--sample N] [--idle N]
+ *                       [--configs w1-i1,w2-i1,w1-i2,w2-i2,w2-i2-cluster] [--sample N] [--idle N] [--batch-max N]
  *
  * The same camera load through different deployments, each service in its own process
  * (`riverwatch start --services ...`): --cameras file cameras streaming the bundled river
  * clip at --fps through one ingest process (ffmpeg, as in production), into W worker
  * processes calling I inference servers (the worker's client round-robins over
- * INFERENCE_TARGETS), on one redis-server or a three-master Redis Cluster (`-cluster`).
+ * INFERENCE_TARGETS), on one redis-server or a three-master Redis Cluster (`-cluster`);
+ * a `-b<ms>` suffix (`w1-i1-b250`) has ingest send frame batches gathered over that window
+ * (INGEST_BATCH_WINDOW_MS, at most --batch-max frames each) instead of a job per frame.
  * Per configuration, over a --seconds window once every camera has committed a frame:
  * committed frames/s, p95 capture-to-commit latency (the frame summary's processedAt -
  * capturedAt), Redis commands per committed frame (INFO commandstats deltas summed over
@@ -23,7 +25,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { QueueName, RedisKeys, createRedis, scanKeys, type FrameSummary, type Redis } from '@riverwatch/common';
+import { QueueName, RedisKeys, createRedis, scanKeys, type FrameBatchJob, type FrameSummary, type Redis } from '@riverwatch/common';
 import { freePort } from '@riverwatch/local-infra';
 import { descendants } from '../test/support/processes.ts';
 import { DEMO_CLIP, ServiceProcesses, cpuMs, type ServiceProcess, benchCamera, redisNodeUrls, registerCameras, serviceEnv, startRedis, startS3, type S3Server, positiveArg as positive } from './support/pipeline-stack.ts';
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
     configs: { type: 'string', default: 'w1-i1,w2-i1,w1-i2,w2-i2,w2-i2-cluster' },
     sample: { type: 'string', default: '5' },
     idle: { type: 'string', default: '5' },
+    'batch-max': { type: 'string', default: '32' },
   },
 });
 const cameraCount = positive('cameras', args.cameras);
@@ -52,17 +55,22 @@ const warmupSeconds = Number(args.warmup);
 const concurrency = positive('concurrency', args.concurrency);
 const sampleSeconds = positive('sample', args.sample);
 const idleSeconds = positive('idle', args.idle);
+const batchMaxFrames = positive('batch-max', args['batch-max']);
 
 interface Deployment {
   name: string;
   workers: number;
   inference: number;
   cluster: boolean;
+  /** Frame batches' window in ms; 0: one job per frame. */
+  batchWindowMs: number;
 }
 const deployments: Deployment[] = args.configs!.split(',').map((name) => {
-  const m = /^w(\d+)-i(\d+)(-cluster)?$/.exec(name.trim());
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`--configs: '${name}' is not w<workers>-i<inference servers>[-cluster], e.g. w2-i1 or w2-i2-cluster`);
-  return { name: name.trim(), workers: Number(m[1]), inference: Number(m[2]), cluster: !!m[3] };
+  const m = /^w(\d+)-i(\d+)(-cluster)?(?:-b(\d+))?$/.exec(name.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || m[4] === '0') {
+    throw new Error(`--configs: '${name}' is not w<workers>-i<inference servers>[-cluster][-b<batch window ms>], e.g. w2-i1, w2-i2-cluster or w1-i1-b250`);
+  }
+  return { name: name.trim(), workers: Number(m[1]), inference: Number(m[2]), cluster: !!m[3], batchWindowMs: Number(m[4] ?? 0) };
 });
 const log = (msg: string) => process.stderr.write(msg + '\n');
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -73,6 +81,9 @@ export interface ScaleRow {
   inferenceServers: number;
   redis: 'single' | 'cluster';
   redisServers: number;
+  /** Frame batches' window (ms) and their most frames; window 0: one job per frame. */
+  batchWindowMs: number;
+  batchMaxFrames: number | null;
   windowSeconds: number;
   framesCommitted: number;
   framesPerSecond: number;
@@ -116,7 +127,8 @@ try {
   s3 = await startS3(join(dataDir, 's3'));
   const rows: ScaleRow[] = [];
   for (const [i, d] of deployments.entries()) {
-    log(`${d.name}: ${d.workers} worker(s), ${d.inference} inference server(s), ${d.cluster ? 'Redis Cluster (3 masters)' : 'one redis-server'}`);
+    const batching = d.batchWindowMs ? `, frame batches over ${d.batchWindowMs} ms (at most ${batchMaxFrames})` : '';
+    log(`${d.name}: ${d.workers} worker(s), ${d.inference} inference server(s), ${d.cluster ? 'Redis Cluster (3 masters)' : 'one redis-server'}${batching}`);
     const row = await measure(d, i, s3);
     rows.push(row);
     log(
@@ -191,7 +203,7 @@ async function measure(d: Deployment, index: number, s3: S3Server): Promise<Scal
     const workers = [];
     for (let w = 0; w < d.workers; w++) workers.push(await services.start('worker', env({})));
     await registerCameras(redis, keys, ids.map((id) => benchCamera(id, { sourceUrl: `file://${DEMO_CLIP}`, fps })));
-    const ingest = await services.start('ingest', env({}));
+    const ingest = await services.start('ingest', env(d.batchWindowMs ? { INGEST_BATCH_WINDOW_MS: String(d.batchWindowMs), INGEST_BATCH_MAX_FRAMES: String(batchMaxFrames) } : {}));
 
     // Warm: every camera has a committed frame (sessions loaded, water masks segmented).
     await waitFor(async () => (await Promise.all(ids.map((id) => redis.xlen(keys.frameSummaries(id))))).every((n) => n > 0), 180_000, 'every camera to commit a frame');
@@ -235,7 +247,7 @@ async function measure(d: Deployment, index: number, s3: S3Server): Promise<Scal
     for (const w of workers) await services.stop(w);
     const summaries = (await Promise.all(ids.map((id) => readSummaries(redis, keys, id)))).flat();
     const committed = new Set(summaries.map((s) => s.frameId));
-    const left = (await scanKeys(redis, keys.frame('*'))).map((k) => k.slice(keys.frame('').length));
+    const left = [...(await scanKeys(redis, keys.frame('*'))).map((k) => k.slice(keys.frame('').length)), ...(await framesOfBatchesLeft(redis, keys))];
 
     const inWindow = summaries.filter((s) => s.processedAt > t0 && s.processedAt <= t1);
     const latencies = inWindow.map((s) => s.processedAt - s.capturedAt).sort((a, b) => a - b);
@@ -251,6 +263,8 @@ async function measure(d: Deployment, index: number, s3: S3Server): Promise<Scal
       inferenceServers: d.inference,
       redis: d.cluster ? 'cluster' : 'single',
       redisServers: stats.servers,
+      batchWindowMs: d.batchWindowMs,
+      batchMaxFrames: d.batchWindowMs ? batchMaxFrames : null,
       windowSeconds: round2((t1 - t0) / 1000),
       framesCommitted: n,
       framesPerSecond: round2(n / ((t1 - t0) / 1000)),
@@ -308,6 +322,20 @@ function cpuByRole(procs: ServiceProcess[]): Record<string, number> {
 async function readSummaries(redis: Redis, keys: RedisKeys, cameraId: string): Promise<FrameSummary[]> {
   const entries = await redis.xrange(keys.frameSummaries(cameraId), '-', '+');
   return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('json') + 1]!) as FrameSummary);
+}
+
+/** The frame ids of every batch whose bytes are still in Redis (its job names them). */
+async function framesOfBatchesLeft(redis: Redis, keys: RedisKeys): Promise<string[]> {
+  const batchIds = (await scanKeys(redis, keys.frameBatch('*'))).map((k) => k.slice(keys.frameBatch('').length));
+  if (!batchIds.length) return [];
+  const queue = new Queue<FrameBatchJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
+  try {
+    const jobs = await Promise.all(batchIds.map((id) => queue.getJob(id)));
+    // A batch whose job is gone too is counted by its key alone.
+    return jobs.flatMap((job, i) => job?.data.frames.map((f) => f.frameId) ?? [`batch:${batchIds[i]}`]);
+  } finally {
+    await queue.close();
+  }
 }
 
 async function waitForDrain(redis: Redis, keys: RedisKeys): Promise<void> {

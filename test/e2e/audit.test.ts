@@ -29,6 +29,9 @@ describe('riverwatch audit (real Redis + S3)', () => {
     return { code, report: JSON.parse(run.output()) as AuditReport };
   };
 
+  /** A worker's commit of the frame: the camera's lock, then the commit script (which releases it). */
+  const commit = async (cameraId: string, frameId: string) => cameras.commitFrame(cameraId, await cameras.lock(cameraId), summary(frameId), 0);
+
   beforeAll(async () => {
     t = await createTestContext();
     await t.store.ensureBuckets();
@@ -46,7 +49,7 @@ describe('riverwatch audit (real Redis + S3)', () => {
     const [a, b, c] = [await publisher.publish(frame('cam_a'), jpeg), await publisher.publish(frame('cam_a'), jpeg), await publisher.publish(frame('cam_a'), jpeg)];
     expect(c.dropped).toBe(1);
     // The worker commits b, fails a corrupt d; c stays queued.
-    await cameras.commitFrame('cam_a', summary(b.frameId!), 0);
+    expect(await commit('cam_a', b.frameId!)).toBe('committed');
     await queue.remove(b.frameId!);
     const d = await publisher.publish(frame('cam_b'), jpeg);
     await recordOutcome(t.redis, t.keys, 'cam_b', d.frameId!, 'failed', 'corrupt');
@@ -67,10 +70,12 @@ describe('riverwatch audit (real Redis + S3)', () => {
     // Lost: queued, then its job vanishes with no outcome.
     const lost = await publisher.publish(frame('cam_c'), jpeg);
     await queue.remove(lost.frameId!);
-    // Duplicated: the same frame committed twice.
+    // Duplicated: the same frame committed twice (its claim lost in between, as a bug would).
     const twice = await publisher.publish(frame('cam_c'), jpeg);
-    await cameras.commitFrame('cam_c', summary(twice.frameId!), 0);
-    await cameras.commitFrame('cam_c', summary(twice.frameId!), 0);
+    expect(await commit('cam_c', twice.frameId!)).toBe('committed');
+    expect(await commit('cam_c', twice.frameId!)).toBe('duplicate');
+    await t.redis.del(t.keys.frameDone('cam_c', twice.frameId!));
+    expect(await commit('cam_c', twice.frameId!)).toBe('committed');
     await queue.remove(twice.frameId!);
     // Alerts: two debris alerts open at once, one pointing at a snapshot that is not in S3.
     const alerts = new AlertStore(t.redis, t.keys);

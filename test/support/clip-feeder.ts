@@ -1,7 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { Queue, type Job, type QueueEvents } from 'bullmq';
 import sharp from 'sharp';
-import { DEFAULT_ALERT_RULES, QueueName, createRedis, frameJobOptions, newId, openQueueEvents, type Redis, type AlertRecord, type AlertRules, type CameraConfig, type FrameJob, type FrameResult } from '@riverwatch/common';
+import {
+  DEFAULT_ALERT_RULES,
+  FrameJobName,
+  QueueName,
+  createRedis,
+  frameJobOptions,
+  ledgerQueued,
+  newId,
+  openQueueEvents,
+  type Redis,
+  type AlertRecord,
+  type AlertRules,
+  type BatchedFrame,
+  type CameraConfig,
+  type FrameBatchJob,
+  type FrameJob,
+  type FrameResult,
+} from '@riverwatch/common';
 import type { TestContext } from './context.ts';
 import { repoRoot } from './cli.ts';
 
@@ -59,7 +76,7 @@ export async function saveCamera(ctx: TestContext, id: string, rules: Partial<Al
 
 /** Plays the ingest role for a clip: frame bytes into Redis and one frame job each, waiting for the worker. */
 export class ClipFeeder {
-  readonly queue: Queue<FrameJob>;
+  readonly queue: Queue<FrameJob | FrameBatchJob>;
   readonly t0 = Date.now() - 3600_000;
   private readonly queueConnection: Redis;
   private readonly eventsConnection: Redis;
@@ -68,7 +85,7 @@ export class ClipFeeder {
   constructor(private readonly ctx: TestContext) {
     this.queueConnection = createRedis(ctx.redisUrl);
     this.eventsConnection = createRedis(ctx.redisUrl, 'blocking');
-    this.queue = new Queue<FrameJob>(QueueName.frames, { connection: this.queueConnection, prefix: ctx.keys.queuePrefix });
+    this.queue = new Queue<FrameJob | FrameBatchJob>(QueueName.frames, { connection: this.queueConnection, prefix: ctx.keys.queuePrefix });
     this.events = openQueueEvents(QueueName.frames, this.eventsConnection, ctx.keys.queuePrefix);
   }
 
@@ -89,12 +106,30 @@ export class ClipFeeder {
     const frameId = opts.frameId ?? newId('frm');
     const job: FrameJob = { cameraId, frameId, capturedAt: this.capturedAt(seq), seq, width: opts.width ?? 640, height: opts.height ?? 360, source: 'camera' };
     if (bytes) await this.ctx.redis.set(this.ctx.keys.frame(frameId), bytes, 'EX', 600);
-    return this.queue.add('frame', job, frameJobOptions(frameId, opts.attempts ?? 1));
+    return (await this.queue.add(FrameJobName.frame, job, frameJobOptions(frameId, opts.attempts ?? 1))) as Job<FrameJob>;
+  }
+
+  /**
+   * A batch job as ingest's batcher makes it: the JPEGs end to end in one key, each frame's
+   * `queued` in its camera's ledger; does not wait. `bytes` null: a batch whose bytes are gone.
+   */
+  async enqueueBatch(frames: { cameraId: string; bytes: Buffer; seq: number }[], opts: { attempts?: number; bytesGone?: boolean } = {}): Promise<Job<FrameBatchJob>> {
+    await this.events;
+    const batchId = newId('fbt');
+    let offset = 0;
+    const batched: BatchedFrame[] = frames.map((f) => {
+      const frame = { cameraId: f.cameraId, frameId: newId('frm'), capturedAt: this.capturedAt(f.seq), seq: f.seq, width: 640, height: 360, offset, length: f.bytes.length };
+      offset += f.bytes.length;
+      return frame;
+    });
+    if (!opts.bytesGone) await this.ctx.redis.set(this.ctx.keys.frameBatch(batchId), Buffer.concat(frames.map((f) => f.bytes)), 'EX', 600);
+    for (const f of batched) await ledgerQueued(this.ctx.redis.pipeline(), this.ctx.keys, f.cameraId, f.frameId, 3600_000, Date.now(), true, batchId).exec();
+    return (await this.queue.add(FrameJobName.batch, { batchId, frames: batched }, frameJobOptions(batchId, opts.attempts ?? 1))) as Job<FrameBatchJob>;
   }
 
   /** Waits for the job; returns the worker's result (null: the frame was dropped). */
-  async finished(job: Job<FrameJob>, timeoutMs = 60_000): Promise<FrameResult | null> {
-    return (await job.waitUntilFinished(await this.events, timeoutMs)) as FrameResult | null;
+  async finished<R = FrameResult | null>(job: Job<FrameJob> | Job<FrameBatchJob>, timeoutMs = 60_000): Promise<R> {
+    return (await job.waitUntilFinished(await this.events, timeoutMs)) as R;
   }
 
   async close(): Promise<void> {

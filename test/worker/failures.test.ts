@@ -16,7 +16,7 @@ async function runJob(ctx: TestContext, bytes: Buffer | null, attempts: number):
   try {
     const job = await feeder.enqueue('cam-x', bytes, 1, { attempts });
     await feeder.finished(job).catch(() => {});
-    return (await feeder.queue.getJob(job.id!))!;
+    return (await feeder.queue.getJob(job.id!)) as Job<FrameJob>;
   } finally {
     await feeder.close();
   }

@@ -94,6 +94,15 @@ export interface IngestConfig {
   recoverAfterSeconds: number;
   /** Bigger JPEGs are discarded as corrupt: bounds memory whatever a camera sends. */
   maxFrameBytes: number;
+  /**
+   * Frame batches: > 0 gathers the frames of all this replica's cameras for up to this many ms
+   * into one job (FrameBatchJob); 0 (the default) queues one job per frame.
+   */
+  batchWindowMs: number;
+  /** A batch is sent as soon as it holds this many frames. */
+  batchMaxFrames: number;
+  /** Batches waiting for a worker at most; a batch beyond it is dropped whole (the backlog stays short). */
+  batchMaxWaiting: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -257,6 +266,9 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       offlineAfterSeconds: int(env, 'INGEST_OFFLINE_AFTER_SECONDS', 30, 1, 86_400),
       recoverAfterSeconds: int(env, 'INGEST_RECOVER_AFTER_SECONDS', 5, 0, 86_400),
       maxFrameBytes: int(env, 'INGEST_MAX_FRAME_BYTES', 8 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+      batchWindowMs: int(env, 'INGEST_BATCH_WINDOW_MS', 0, 0, 10_000),
+      batchMaxFrames: int(env, 'INGEST_BATCH_MAX_FRAMES', 32, 1, 1000),
+      batchMaxWaiting: int(env, 'INGEST_BATCH_MAX_WAITING', 8, 1, 10_000),
     },
     inference: {
       targets: list(env, 'INFERENCE_TARGETS', '127.0.0.1:8001'),

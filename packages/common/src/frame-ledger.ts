@@ -37,6 +37,8 @@ export interface LedgerEntry {
   frameId: string;
   event: LedgerEvent;
   reason: string | null;
+  /** A batched frame's `queued` names its batch (the job to look up while the frame has no outcome). */
+  batchId: string | null;
 }
 
 /**
@@ -45,10 +47,10 @@ export interface LedgerEntry {
  * stops sending loses its ledger that long after its last frame. A writer that knows it set the
  * TTL recently may skip it (one command less per frame; the stream never empties, so it keeps it).
  */
-export function ledgerQueued(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frameId: string, retentionMs: number, now = Date.now(), refreshTtl = true): ChainableCommander {
+export function ledgerQueued(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frameId: string, retentionMs: number, now = Date.now(), refreshTtl = true, batchId?: string): ChainableCommander {
   const key = keys.frameLedger(cameraId);
   const minId = String(Math.max(0, now - retentionMs));
-  tx.xadd(key, 'MINID', '~', minId, '*', 'f', frameId, 'e', 'queued');
+  tx.xadd(key, 'MINID', '~', minId, '*', 'f', frameId, 'e', 'queued', ...(batchId ? ['b', batchId] : []));
   return refreshTtl ? tx.pexpire(key, retentionMs) : tx;
 }
 
@@ -79,7 +81,7 @@ export async function readLedger(redis: Redis, keys: RedisKeys, cameraId: string
 export function parseLedgerEntry(id: string, fields: string[]): LedgerEntry {
   const map: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
-  return { id, at: Number(id.split('-')[0]), frameId: map.f ?? '', event: (map.e ?? 'queued') as LedgerEvent, reason: map.r ?? null };
+  return { id, at: Number(id.split('-')[0]), frameId: map.f ?? '', event: (map.e ?? 'queued') as LedgerEvent, reason: map.r ?? null, batchId: map.b ?? null };
 }
 
 /** Camera ids that have a ledger (a deleted camera's stays until it expires). */

@@ -12,6 +12,10 @@ export class RedisKeys {
   frame(frameId: string): string {
     return `${this.prefix}:frame:${frameId}`;
   }
+  /** The JPEGs of one frame batch, end to end (FrameBatchJob). */
+  frameBatch(batchId: string): string {
+    return `${this.prefix}:batch:${batchId}`;
+  }
   frameResult(frameId: string): string {
     return `${this.prefix}:result:${frameId}`;
   }

@@ -23,6 +23,32 @@ export interface FrameJob {
   detectorModel?: string;
 }
 
+/**
+ * Frames one ingest replica read from its cameras over a short window (INGEST_BATCH_WINDOW_MS),
+ * in one job: the queue's cost (BullMQ runs 34-64 Redis commands per job) is paid once per batch
+ * instead of once per frame. Their JPEGs lie end to end in one key, keys.frameBatch(batchId),
+ * each frame at [offset, offset + length). Job name 'batch'; the job id is the batch id.
+ */
+export interface FrameBatchJob {
+  batchId: string;
+  frames: BatchedFrame[];
+}
+
+export interface BatchedFrame {
+  cameraId: string;
+  frameId: string;
+  capturedAt: number;
+  seq: number;
+  width: number;
+  height: number;
+  /** Where this frame's JPEG lies in the batch's bytes. */
+  offset: number;
+  length: number;
+}
+
+/** Job names on the frames queue: one frame (an upload, or ingest without batching) or a batch. */
+export const FrameJobName = { frame: 'frame', batch: 'batch' } as const;
+
 export interface FrameResult {
   frameId: string;
   cameraId: string;
@@ -71,7 +97,7 @@ export const WEBHOOK_JOB_OPTIONS = {
 };
 
 export interface JobPayloads {
-  [QueueName.frames]: FrameJob;
+  [QueueName.frames]: FrameJob | FrameBatchJob;
   [QueueName.webhooks]: WebhookJob;
   [QueueName.cameraEvents]: CameraEventJob;
 }

@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   EvidenceStore,
   EventPublisher,
@@ -7,10 +7,13 @@ import {
   QueueName,
   RedisKeys,
   createRedis,
+  FrameJobName,
   LedgerReason,
   ledgerOutcome,
+  recordOutcome,
   stopOnce,
   type CameraEventJob,
+  type FrameBatchJob,
   type FrameJob,
   type FrameResult,
   type RunningService,
@@ -23,7 +26,7 @@ import { AlertService } from './alerts/alert-service.ts';
 import { handleCameraEvent } from './camera-events.ts';
 import { ReviewSampler } from './labelling/review-sampler.ts';
 import { ModelCatalog } from './model-catalog.ts';
-import { FrameProcessor } from './pipeline/frame-processor.ts';
+import { FrameProcessor, batchProgress, type BatchResult } from './pipeline/frame-processor.ts';
 import { AlertStore } from './repositories/alert-store.ts';
 import { CameraStore } from './repositories/camera-store.ts';
 import { EvidenceRepository } from './repositories/evidence.ts';
@@ -74,9 +77,9 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     logger,
   });
 
-  const frameQueue = new Queue<FrameJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
+  const frameQueue = new Queue<FrameJob | FrameBatchJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
   countQueueJobsWith(() => frameQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'));
-  const frames = new Worker<FrameJob, FrameResult | null>(QueueName.frames, (job) => processor.process(job), {
+  const frames = new Worker<FrameJob | FrameBatchJob, FrameResult | BatchResult | null>(QueueName.frames, (job) => processor.process(job), {
     connection: blocking,
     prefix: keys.queuePrefix,
     concurrency: config.worker.concurrency,
@@ -88,26 +91,41 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
   // ingest bounds, and its bytes go: nothing reads them again, and Redis then holds only frames
   // in flight instead of every frame of the last FRAME_TTL_SECONDS. A frame that ran out of tries
   // is entered in the frame ledger in the same MULTI (other outcomes were entered by the processor).
+  // A batch has no in-flight sets (ingest bounds its waiting batches instead): its bytes go, and
+  // if it failed for good (it stalled out, or its bytes could not be read) its frames not done
+  // and not committed are entered as out of tries.
   // Runs after BullMQ's events, so stop() waits for what is still being written before it
   // closes the connections.
   const bookkeeping = new Set<Promise<unknown>>();
-  const finished = (job: { data: FrameJob }, outOfTries = false) => {
-    const { cameraId, frameId } = job.data;
-    const inFlight = keys.cameraInFlight(cameraId);
-    // One command needs no MULTI (two commands more per frame on the common path).
-    const leave = outOfTries ? ledgerOutcome(redis.multi().zrem(inFlight, frameId), keys, cameraId, frameId, 'failed', LedgerReason.outOfTries).exec() : redis.zrem(inFlight, frameId);
-    const done: Promise<unknown> = Promise.all([leave, redis.del(keys.frame(frameId))])
-      .catch((err: Error) => logger.warn({ err, frameId }, 'finished-frame bookkeeping failed'))
+  const finished = (job: Job<FrameJob | FrameBatchJob>, outOfTries = false) => {
+    const done: Promise<unknown> = (job.name === FrameJobName.batch ? finishedBatch(job.data as FrameBatchJob, job.progress, outOfTries) : finishedFrame(job.data as FrameJob, outOfTries))
+      .catch((err: Error) => logger.warn({ err, jobId: job.id }, 'finished-frame bookkeeping failed'))
       .finally(() => bookkeeping.delete(done));
     bookkeeping.add(done);
   };
+  const finishedFrame = async ({ cameraId, frameId }: FrameJob, outOfTries: boolean) => {
+    const inFlight = keys.cameraInFlight(cameraId);
+    // One command needs no MULTI (two commands more per frame on the common path).
+    const leave = outOfTries ? ledgerOutcome(redis.multi().zrem(inFlight, frameId), keys, cameraId, frameId, 'failed', LedgerReason.outOfTries).exec() : redis.zrem(inFlight, frameId);
+    await Promise.all([leave, redis.del(keys.frame(frameId))]);
+  };
+  const finishedBatch = async ({ batchId, frames: batched }: FrameBatchJob, progress: unknown, outOfTries: boolean) => {
+    await redis.del(keys.frameBatch(batchId));
+    if (!outOfTries) return;
+    const done = new Set(batchProgress(progress));
+    for (const f of batched) {
+      if (done.has(f.frameId) || (await redis.exists(keys.frameDone(f.cameraId, f.frameId)))) continue;
+      framesProcessed.inc({ outcome: 'failed' });
+      await recordOutcome(redis, keys, f.cameraId, f.frameId, 'failed', LedgerReason.outOfTries);
+    }
+  };
   frames.on('completed', (job) => finished(job));
   frames.on('failed', (job, err) => {
-    logger.warn({ err, frameId: job?.data.frameId, cameraId: job?.data.cameraId, attempts: job?.attemptsMade }, 'frame job failed');
+    logger.warn({ err, jobId: job?.id, frameId: (job?.data as FrameJob | undefined)?.frameId, cameraId: (job?.data as FrameJob | undefined)?.cameraId, attempts: job?.attemptsMade }, 'frame job failed');
     if (!job?.finishedOn) return; // BullMQ retries it
     // Corrupt and expired frames fail unrecoverably and were counted as such; anything else ran out of tries.
     const outOfTries = !(err instanceof UnrecoverableError);
-    if (outOfTries) framesProcessed.inc({ outcome: 'failed' });
+    if (outOfTries && job.name !== FrameJobName.batch) framesProcessed.inc({ outcome: 'failed' });
     finished(job, outOfTries);
   });
   frames.on('error', (err) => logger.error({ err }, 'frames worker error'));

@@ -5,7 +5,7 @@ import { accountFrames, duplicateAlerts, duplicateHistory } from './frame-accoun
 let seq = 0;
 const entry = (frameId: string, event: LedgerEntry['event'], reason: string | null = null): LedgerEntry => {
   seq++;
-  return { id: `${1000 + seq}-0`, at: 1000 + seq, frameId, event, reason };
+  return { id: `${1000 + seq}-0`, at: 1000 + seq, frameId, event, reason, batchId: null };
 };
 
 describe('accountFrames', () => {

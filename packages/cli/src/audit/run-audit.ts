@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { QueueName, mgetKeys, readLedger, ledgerCameraId, scanKeys, type AlertRecord, type EvidenceStore, type FrameJob, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
+import { QueueName, mgetKeys, readLedger, ledgerCameraId, scanKeys, type AlertRecord, type EvidenceStore, type FrameBatchJob, type FrameJob, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
 import { accountFrames, duplicateAlerts, duplicateHistory, emptyCounts, type AuditProblem, type FrameCounts, type JobInfo } from './frame-accounting.ts';
 
 export interface AuditOptions {
@@ -54,14 +54,16 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     ok: true,
   };
   const problems: AuditProblem[] = [];
-  const queue = new Queue<FrameJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
+  const queue = new Queue<FrameJob | FrameBatchJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
   try {
     for (const cameraId of cameraIds) {
       const first = await readLedger(redis, keys, cameraId, { since });
       // Frames with no outcome yet: their jobs are looked up, then the ledger is read again from
       // where it ended, so a frame finished in between is counted by its outcome, not as lost.
       const jobs = new Map<string, JobInfo>();
-      for (const frameId of accountFrames(cameraId, first).unresolved) jobs.set(frameId, await jobInfo(queue, frameId));
+      // A batched frame's job is its batch's (named by its `queued` entry).
+      const batchOf = new Map(first.flatMap((e) => (e.batchId ? [[e.frameId, e.batchId] as const] : [])));
+      for (const frameId of accountFrames(cameraId, first).unresolved) jobs.set(frameId, await jobInfo(queue, batchOf.get(frameId) ?? frameId));
       const last = first.at(-1)?.id;
       const tail = last ? await readLedger(redis, keys, cameraId, { afterId: last }) : [];
       const account = accountFrames(cameraId, [...first, ...tail], jobs);
@@ -98,10 +100,10 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   return report;
 }
 
-async function jobInfo(queue: Queue<FrameJob>, frameId: string): Promise<JobInfo> {
-  const state = await queue.getJobState(frameId);
+async function jobInfo(queue: Queue<FrameJob | FrameBatchJob>, jobId: string): Promise<JobInfo> {
+  const state = await queue.getJobState(jobId);
   if (state !== 'failed') return { state };
-  const job = await queue.getJob(frameId);
+  const job = await queue.getJob(jobId);
   return { state, failedReason: job?.failedReason };
 }
 

@@ -4,9 +4,9 @@ import { DecodedMasks } from './decoded-masks.ts';
 
 let pngReads = 0;
 /** What Redis describes, and the loader of its PNG (counted: the PNG should cross Redis only to be decoded). */
-const stored = (at: number, version = '1', width = 4, height = 2) =>
+const stored = (at: number, version = '1', width = 4, height = 2, uses = 1) =>
   [
-    { at, version, width, height },
+    { at, version, width, height, uses },
     async () => {
       pngReads++;
       return new Uint8Array([at]);
@@ -35,7 +35,7 @@ describe('DecodedMasks', () => {
 
   it('is null when the PNG is gone by the time it is needed', async () => {
     const masks = new DecodedMasks(8, counting().decode);
-    expect(await masks.get('cam', { at: 1, version: '1', width: 4, height: 2 }, async () => null)).toBeNull();
+    expect(await masks.get('cam', { at: 1, version: '1', width: 4, height: 2, uses: 1 }, async () => null)).toBeNull();
     expect(masks.size).toBe(0);
   });
 
@@ -70,5 +70,20 @@ describe('DecodedMasks', () => {
     expect(d.count()).toBe(3);
     await masks.get('b', ...stored(1));
     expect(d.count()).toBe(4);
+  });
+
+  it('counts the frames that used a held mask, keeping the larger count when Redis describes the same mask again', async () => {
+    const masks = new DecodedMasks(8, counting().decode);
+    await masks.get('cam', ...stored(10, '1', 4, 2, 3));
+    expect(masks.held('cam')?.uses).toBe(3); // taken up where Redis's count stood
+    masks.use('cam');
+    masks.use('cam');
+    expect(masks.held('cam')?.uses).toBe(5);
+    await masks.get('cam', ...stored(10, '1', 4, 2, 1)); // the same mask, as written at segmentation
+    expect(masks.held('cam')?.uses).toBe(5);
+    await masks.get('cam', ...stored(11, '1', 4, 2, 1)); // re-segmented elsewhere: a new count
+    expect(masks.held('cam')?.uses).toBe(1);
+    masks.use('other'); // a camera not held: nothing to count
+    expect(masks.held('other')).toBeUndefined();
   });
 });

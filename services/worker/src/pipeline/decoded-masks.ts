@@ -1,5 +1,15 @@
 import { maskFromPng, type WaterMask } from '@riverwatch/vision';
 
+/** A camera's water mask as this worker holds it: decoded, with the frames it has used it for. */
+export interface HeldMask {
+  /** Capture time of the frame it was segmented from. */
+  at: number;
+  version: string;
+  mask: WaterMask;
+  /** Frames this worker used it for (counting from the uses Redis had when it was taken up). */
+  uses: number;
+}
+
 /**
  * Each camera's water mask, decoded, in this worker process. Redis keeps the mask as a PNG
  * (shared by all replicas); fetching it costs its bytes through Redis, decoding it ~2.5 ms
@@ -9,35 +19,46 @@ import { maskFromPng, type WaterMask } from '@riverwatch/vision';
  * least recently used cameras go first.
  */
 export class DecodedMasks {
-  private readonly byCamera = new Map<string, { at: number; version: string; mask: WaterMask }>();
+  private readonly byCamera = new Map<string, HeldMask>();
 
   constructor(
     private readonly maxCameras = 128,
     private readonly decode: (png: Uint8Array) => Promise<WaterMask> = maskFromPng,
   ) {}
 
+  /** The mask this worker holds for the camera, if any. */
+  held(cameraId: string): HeldMask | undefined {
+    return this.byCamera.get(cameraId);
+  }
+
   /**
-   * The mask Redis describes (capture time, version, size), decoded. Its PNG is fetched
+   * The mask Redis describes (capture time, version, size, uses), decoded. Its PNG is fetched
    * (`loadPng`) only when this process does not hold that mask already; null when the PNG
-   * is gone by then.
+   * is gone by then. A mask already held keeps the larger of its own and Redis's use count.
    */
-  async get(cameraId: string, stored: { at: number; version: string; width: number; height: number }, loadPng: () => Promise<Uint8Array | null>): Promise<WaterMask | null> {
+  async get(cameraId: string, stored: { at: number; version: string; width: number; height: number; uses: number }, loadPng: () => Promise<Uint8Array | null>): Promise<WaterMask | null> {
     const hit = this.byCamera.get(cameraId);
     if (hit && hit.at === stored.at && hit.version === stored.version && hit.mask.width === stored.width && hit.mask.height === stored.height) {
-      this.remember(cameraId, hit.at, hit.version, hit.mask);
+      this.remember(cameraId, hit.at, hit.version, hit.mask, Math.max(hit.uses, stored.uses));
       return hit.mask;
     }
     const png = await loadPng();
     if (!png) return null;
     const mask = await this.decode(png);
-    this.remember(cameraId, stored.at, stored.version, mask);
+    this.remember(cameraId, stored.at, stored.version, mask, stored.uses);
     return mask;
   }
 
-  /** A mask this worker segmented itself: the next frames of the camera use it without decoding. */
-  remember(cameraId: string, at: number, version: string, mask: WaterMask): void {
+  /** One more frame used the camera's held mask. */
+  use(cameraId: string): void {
+    const hit = this.byCamera.get(cameraId);
+    if (hit) hit.uses++;
+  }
+
+  /** A mask this worker segmented itself (used once, by that frame): the next frames of the camera use it without decoding. */
+  remember(cameraId: string, at: number, version: string, mask: WaterMask, uses = 1): void {
     this.byCamera.delete(cameraId); // re-inserted last: Map order is the recency order
-    this.byCamera.set(cameraId, { at, version, mask });
+    this.byCamera.set(cameraId, { at, version, mask, uses });
     while (this.byCamera.size > this.maxCameras) this.byCamera.delete(this.byCamera.keys().next().value!);
   }
 

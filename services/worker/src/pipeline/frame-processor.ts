@@ -1,13 +1,17 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
+  FrameJobName,
   InvalidInputError,
   LedgerReason,
   recordOutcome,
   type CameraConfig,
+  type BatchedFrame,
   type Detection,
+  type FrameBatchJob,
   type FrameJob,
   type FrameResult,
   type FrameSummary,
+  LIVE_FRAME_TTL_SECONDS,
   type Logger,
   type Redis,
   type RedisKeys,
@@ -20,10 +24,11 @@ import type { AlertService } from '../alerts/alert-service.ts';
 import type { ReviewSampler } from '../labelling/review-sampler.ts';
 import { detectionsCounted, frameLatency, framesProcessed } from '../metrics.ts';
 import type { ModelCatalog } from '../model-catalog.ts';
-import type { CameraStore } from '../repositories/camera-store.ts';
+import type { CameraStore, CommitOutcome } from '../repositories/camera-store.ts';
 import type { EvidenceRepository } from '../repositories/evidence.ts';
 import { updateTracks } from '../tracking/debris-tracker.ts';
-import { DecodedMasks } from './decoded-masks.ts';
+import { DecodedMasks, type HeldMask } from './decoded-masks.ts';
+import { Slots } from './slots.ts';
 import { filterDebris } from './debris-filter.ts';
 import { checkView, greyThumbnail } from './view-check.ts';
 
@@ -52,13 +57,17 @@ export class FrameProcessor {
   private readonly masks = new DecodedMasks();
   /** Detectors whose server refused `detections`, until when: their raw output is asked for directly meanwhile. */
   private readonly rawOnlyUntil = new Map<string, number>();
+  /** Frames of batch jobs in progress at once in this worker. */
+  private readonly slots: Slots;
 
-  constructor(private readonly d: FrameProcessorDeps) {}
+  constructor(private readonly d: FrameProcessorDeps) {
+    this.slots = new Slots(d.config.worker.concurrency);
+  }
 
-  /** The frame's result; null when its camera was deleted while the frame waited (dropped, counted). */
-  async process(job: Job<FrameJob>): Promise<FrameResult | null> {
-    const started = performance.now();
-    const frame = job.data;
+  /** A frame job's result (null when its camera was deleted while the frame waited), or a batch's. */
+  async process(job: Job<FrameJob | FrameBatchJob>): Promise<FrameResult | BatchResult | null> {
+    if (job.name === FrameJobName.batch) return this.processBatch(job as Job<FrameBatchJob>);
+    const frame = job.data as FrameJob;
     const log = this.d.logger.child({ cameraId: frame.cameraId, frameId: frame.frameId, jobId: job.id });
     const bytes = await this.d.redis.getBuffer(this.d.keys.frame(frame.frameId));
     if (!bytes) {
@@ -66,7 +75,66 @@ export class FrameProcessor {
       await this.recordFailure(frame, LedgerReason.expired, log);
       throw new UnrecoverableError(`frame ${frame.frameId} bytes are gone (expired or never written)`);
     }
+    return this.processFrame(frame, bytes, log);
+  }
 
+  /**
+   * A batch's frames (FrameBatchJob): its bytes are read once; each camera's frames run in
+   * capture order, cameras side by side, at most WORKER_CONCURRENCY frames at once in this
+   * worker. A corrupt frame fails alone (in the ledger, as ever). Frames that hit a retryable
+   * error (inference or S3 down) make the batch retry, and the retry skips the frames already
+   * done (kept in the job's progress); on the last try they are entered as out of tries and the
+   * batch completes.
+   */
+  private async processBatch(job: Job<FrameBatchJob>): Promise<BatchResult> {
+    const { batchId, frames } = job.data;
+    const log = this.d.logger.child({ batchId, jobId: job.id });
+    const done = new Set(batchProgress(job.progress));
+    const todo = frames.filter((f) => !done.has(f.frameId));
+    const bytes = await this.d.redis.getBuffer(this.d.keys.frameBatch(batchId));
+    if (!bytes) {
+      for (const f of todo) {
+        framesProcessed.inc({ outcome: 'expired' });
+        await this.recordFailure(batchedFrameJob(f), LedgerReason.expired, log.child({ cameraId: f.cameraId, frameId: f.frameId }));
+      }
+      return { batchId, frames: frames.length, failed: todo.length };
+    }
+    const retry: BatchedFrame[] = [];
+    let lastError: unknown;
+    const byCamera = new Map<string, BatchedFrame[]>();
+    for (const f of todo) byCamera.set(f.cameraId, [...(byCamera.get(f.cameraId) ?? []), f]);
+    await Promise.all(
+      [...byCamera.values()].map(async (cameraFrames) => {
+        for (const f of cameraFrames.sort((a, b) => a.seq - b.seq)) {
+          const frameLog = log.child({ cameraId: f.cameraId, frameId: f.frameId });
+          await this.slots.run(() => this.processFrame(batchedFrameJob(f), bytes.subarray(f.offset, f.offset + f.length), frameLog)).then(
+            () => done.add(f.frameId),
+            (err: unknown) => {
+              if (err instanceof UnrecoverableError) {
+                done.add(f.frameId); // corrupt: entered in the ledger already
+                return;
+              }
+              frameLog.warn({ err }, 'frame of a batch failed; the batch retries it');
+              retry.push(f);
+              lastError = err;
+            },
+          );
+        }
+      }),
+    );
+    if (retry.length && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+      await job.updateProgress({ done: [...done] });
+      throw lastError;
+    }
+    for (const f of retry) {
+      framesProcessed.inc({ outcome: 'failed' });
+      await this.recordFailure(batchedFrameJob(f), LedgerReason.outOfTries, log.child({ cameraId: f.cameraId, frameId: f.frameId }));
+    }
+    return { batchId, frames: frames.length, failed: retry.length };
+  }
+
+  private async processFrame(frame: FrameJob, bytes: Buffer, log: Logger): Promise<FrameResult | null> {
+    const started = performance.now();
     const camera = await this.d.cameras.config(frame.cameraId, this.d.config.worker);
     if (!camera) return this.dropDeleted(frame, log);
     const detectorName = frame.detectorModel ?? camera.detectorModel;
@@ -109,15 +177,41 @@ export class FrameProcessor {
     const detections = await this.d.vision.decodeTileDetections(requests, detector, input.plan);
 
     const mask = await this.waterMask(camera, frame, bytes);
-    const filtered = filterDebris(detections, mask.mask, camera, frame);
+    const inference = { detections, mask, detectorName, detectorVersion, inferenceMs, classes: detector.classes };
+    if (frame.source === 'upload') {
+      const frameResult = this.frameResult(frame, camera, inference);
+      await this.storeUploadResult(frame, bytes, frameResult, detector.classes, mask.mask);
+      return this.finish(frameResult, started, log);
+    }
+    const committed = await this.commitCameraFrame(frame, bytes, inference);
+    if (committed === 'camera_deleted') return this.dropDeleted(frame, log);
+    if (committed.outcome === 'duplicate') {
+      log.info('frame already committed (re-delivery): no new counts or alerts');
+      framesProcessed.inc({ outcome: 'duplicate' });
+      return committed.result;
+    }
+    await this.d.review.consider(frame, bytes, detections, detector.classes);
+    return this.finish(committed.result, started, log);
+  }
+
+  private finish(result: FrameResult, started: number, log: Logger): FrameResult {
+    result.latencyMs.total = Math.round((performance.now() - started) * 10) / 10;
+    frameLatency.observe({ step: 'total' }, result.latencyMs.total / 1000);
+    framesProcessed.inc({ outcome: 'ok' });
+    log.debug({ detections: result.detections.length, ignored: result.ignored, coverage: result.coverage }, 'frame processed');
+    return result;
+  }
+
+  /** Detections kept by the water mask and the camera's zones (counted by class and fate), as the frame's result. */
+  private frameResult(frame: FrameJob, camera: CameraConfig, inf: InferenceOutcome): FrameResult {
+    const filtered = filterDebris(inf.detections, inf.mask.mask, camera, frame);
     const keptByClass = countByClass(filtered.kept);
-    for (const [cls, n] of Object.entries(countByClass(detections))) {
+    for (const [cls, n] of Object.entries(countByClass(inf.detections))) {
       const kept = keptByClass[cls] ?? 0;
       if (kept) detectionsCounted.inc({ class: cls, fate: 'kept' }, kept);
       if (n > kept) detectionsCounted.inc({ class: cls, fate: 'ignored' }, n - kept);
     }
-
-    const frameResult: FrameResult = {
+    return {
       frameId: frame.frameId,
       cameraId: frame.cameraId,
       width: frame.width,
@@ -126,27 +220,9 @@ export class FrameProcessor {
       ignored: filtered.ignored,
       coverage: filtered.coverage,
       waterShare: filtered.waterShare,
-      models: { detector: detectorName, detectorVersion, ...mask.model },
-      latencyMs: { total: 0, inference: Math.round(inferenceMs * 10) / 10 },
+      models: { detector: inf.detectorName, detectorVersion: inf.detectorVersion, ...inf.mask.model },
+      latencyMs: { total: 0, inference: Math.round(inf.inferenceMs * 10) / 10 },
     };
-
-    if (frame.source === 'upload') {
-      await this.storeUploadResult(frame, bytes, frameResult, detector.classes, mask.mask);
-    } else {
-      const committed = await this.commitCameraFrame(frame, camera, bytes, frameResult, detector.classes, mask.mask);
-      if (committed === 'duplicate') {
-        log.info('frame already committed (re-delivery): no new counts or alerts');
-        framesProcessed.inc({ outcome: 'duplicate' });
-        return frameResult;
-      }
-      if (committed === 'camera_deleted') return this.dropDeleted(frame, log);
-      await this.d.review.consider(frame, bytes, detections, detector.classes);
-    }
-    frameResult.latencyMs.total = Math.round((performance.now() - started) * 10) / 10;
-    frameLatency.observe({ step: 'total' }, frameResult.latencyMs.total / 1000);
-    framesProcessed.inc({ outcome: 'ok' });
-    log.debug({ detections: filtered.kept.length, ignored: filtered.ignored, coverage: filtered.coverage }, 'frame processed');
-    return frameResult;
   }
 
   private async dropDeleted(frame: FrameJob, log: Logger): Promise<null> {
@@ -162,26 +238,31 @@ export class FrameProcessor {
     await recordOutcome(this.d.redis, this.d.keys, frame.cameraId, frame.frameId, 'failed', reason).catch((err: Error) => log.warn({ err, reason }, 'frame ledger write failed'));
   }
 
-  /** Segment every N frames or when the cached mask is too old; otherwise reuse the camera's cached mask. */
+  /**
+   * Segment every N frames or when the mask is too old; otherwise reuse the camera's mask.
+   * This worker's own copy decides while it is fresh, with no Redis read per frame; only when it
+   * is not is the camera's mask in Redis looked at (another worker may have segmented since),
+   * its PNG fetched only if it is a mask this worker does not hold. Each worker counts the
+   * frames it used a mask for, so a camera is still segmented once per N frames overall: each
+   * worker re-segments after N of its own.
+   */
   private async waterMask(camera: CameraConfig, frame: FrameJob, bytes: Buffer): Promise<{ mask: WaterMask | null; model: { segmenter?: string; segmenterVersion?: string } }> {
     const segName = camera.segmenterModel;
     if (!segName || !(await this.d.models.has(segName))) return { mask: null, model: {} };
     const cacheable = frame.source === 'camera';
     if (cacheable) {
-      const cached = await this.d.cameras.waterMaskInfo(frame.cameraId);
-      const fresh =
-        cached &&
-        frame.capturedAt - cached.at < camera.segmentMaxAgeSeconds * 1000 &&
-        cached.uses < camera.segmentEveryFrames &&
-        cached.width === frame.width &&
-        cached.height === frame.height;
-      if (fresh) {
-        // The PNG is read only when this worker does not hold that mask decoded already.
-        const mask = await this.masks.get(frame.cameraId, cached, () => this.d.cameras.waterMaskPng(frame.cameraId));
-        if (mask) {
-          await this.d.cameras.countWaterMaskUse(frame.cameraId);
-          return { mask, model: { segmenter: segName, segmenterVersion: cached.version } };
-        }
+      const fresh = (m: { at: number; width: number; height: number; uses: number }) =>
+        frame.capturedAt - m.at < camera.segmentMaxAgeSeconds * 1000 && m.uses < camera.segmentEveryFrames && m.width === frame.width && m.height === frame.height;
+      const heldInfo = (h: HeldMask | undefined) => h && { at: h.at, width: h.mask.width, height: h.mask.height, uses: h.uses };
+      let held = this.masks.held(frame.cameraId);
+      if (!held || !fresh(heldInfo(held)!)) {
+        const cached = await this.d.cameras.waterMaskInfo(frame.cameraId);
+        const taken = cached && fresh(cached) ? await this.masks.get(frame.cameraId, cached, () => this.d.cameras.waterMaskPng(frame.cameraId)) : null;
+        held = taken ? this.masks.held(frame.cameraId) : undefined;
+      }
+      if (held && fresh(heldInfo(held)!)) {
+        this.masks.use(frame.cameraId);
+        return { mask: held.mask, model: { segmenter: segName, segmenterVersion: held.version } };
       }
     }
     const seg = await this.d.models.get(segName);
@@ -210,106 +291,130 @@ export class FrameProcessor {
   }
 
   /**
-   * The stateful part, one frame of a camera at a time (a per-camera lock),
-   * committed at most once per frame id: 'duplicate' when it was committed before,
-   * 'camera_deleted' when its camera is gone (checked under the lock that the deletion's
-   * clean-up also takes, so a deleted camera gets no new state after its clean-up).
-   * A commit that fails part-way (S3 down while an alert's evidence is written, Redis
-   * gone) gives its claim back, so the job's retry does the frame instead of finding it
-   * claimed and dropping it. What the failed try wrote is safe to write again: the tracker
-   * and rules only move forward (a frame at or before the last one is 'late'), an open
-   * alert is taken with NX, and an alert update skips a frame it already has.
+   * The stateful part, one frame of a camera at a time (a per-camera lock), committed at most
+   * once per frame id: 'duplicate' when it was committed before, 'camera_deleted' when its
+   * camera is gone (read under the lock that the deletion's clean-up also takes, so a deleted
+   * camera gets no new state after its clean-up). The camera's config is read fresh here, with
+   * its memory, in one round trip: the frame's zones and rules are the camera's current ones.
+   *
+   * The commit point is one script (CameraStore.commitFrame): claim, summary, ledger `committed`,
+   * memory and live frame are written together, or none of them, and the lock goes with them.
+   * A frame that fails before it (S3 down while an alert's evidence is written, Redis gone)
+   * leaves no claim, so the job's retry does the frame. What the failed try wrote is safe to
+   * write again: the tracker and rules only move forward (a frame at or before the last one is
+   * 'late'), an open alert is taken with NX, and an alert update skips a frame it already has.
+   * A re-delivered frame is always late (its commit moved the camera's memory past it), so it
+   * touches no alert before its commit finds it a duplicate.
    */
-  private async commitCameraFrame(
-    frame: FrameJob,
-    camera: CameraConfig,
-    bytes: Buffer,
-    result: FrameResult,
-    classes: string[],
-    mask: WaterMask | null,
-  ): Promise<'committed' | 'duplicate' | 'camera_deleted'> {
+  private async commitCameraFrame(frame: FrameJob, bytes: Buffer, inf: InferenceOutcome): Promise<{ outcome: 'committed' | 'duplicate'; result: FrameResult } | 'camera_deleted'> {
     const thumb = await greyThumbnail(bytes);
-    return this.d.cameras.withLock(frame.cameraId, async () => {
-      if (!(await this.d.cameras.exists(frame.cameraId))) return 'camera_deleted';
-      if (!(await this.d.cameras.claimFrame(frame.cameraId, frame.frameId))) return 'duplicate';
-      try {
-        await this.commitClaimedFrame(frame, camera, bytes, thumb, result, classes, mask);
-      } catch (err) {
-        await this.d.cameras.releaseFrame(frame.cameraId, frame.frameId).catch(() => {});
-        throw err;
+    const { cameraId } = frame;
+    const token = await this.d.cameras.lock(cameraId);
+    let outcome: CommitOutcome | undefined;
+    try {
+      const { config: camera, memory: mem } = await this.d.cameras.readUnderLock(cameraId, this.d.config.worker);
+      if (!camera) return 'camera_deleted';
+      const result = this.frameResult(frame, camera, inf);
+      // A frame older than one already committed (parallel workers) still counts, but must not move the tracker back in time.
+      const late = frame.seq <= mem.lastSeq && frame.capturedAt <= mem.lastCapturedAt;
+      const counts = countByClass(result.detections);
+      let newTracks = 0;
+      let trackIds: number[] = [];
+      let liveTtlSeconds = 0;
+      if (!late) {
+        const update = updateTracks(mem.tracker, result.detections.map((d) => ({ box: d.box, classId: d.classId })), frame.capturedAt);
+        update.assigned.forEach((id, i) => {
+          if (id) result.detections[i]!.trackId = id;
+        });
+        mem.tracker = update.state;
+        newTracks = update.newlyConfirmed.length;
+        trackIds = update.active;
+
+        const view = checkView(thumb, mem.lastThumb ? Buffer.from(mem.lastThumb, 'base64') : null, mem.frozenFrames);
+        mem.lastThumb = thumb.toString('base64');
+        mem.frozenFrames = view.frozenFrames;
+        const rules = evaluateRules(mem.rules, { at: frame.capturedAt, debrisCount: result.detections.length, coverage: result.coverage, viewBlocked: view.blocked }, camera.rules);
+        mem.rules = rules.state;
+        mem.lastSeq = frame.seq;
+        mem.lastCapturedAt = frame.capturedAt;
+        // The live frame's TTL is set every few minutes, not every frame: it lapses LIVE_FRAME_TTL_SECONDS
+        // (less at most LIVE_TTL_REFRESH_MS) after the camera's last frame.
+        if (Date.now() - mem.liveTtlSetAt >= LIVE_TTL_REFRESH_MS) {
+          liveTtlSeconds = LIVE_FRAME_TTL_SECONDS;
+          mem.liveTtlSetAt = Date.now();
+        }
+
+        let annotated: Promise<Buffer> | null = null;
+        const evidence = {
+          cameraId,
+          frameId: frame.frameId,
+          at: frame.capturedAt,
+          classes: counts,
+          coverage: result.coverage,
+          trackIds: result.detections.flatMap((d) => (d.trackId ? [d.trackId] : [])),
+          rawFrame: bytes,
+          annotate: () => (annotated ??= drawAnnotatedSnapshot(bytes, result.detections, { mask: inf.mask.mask ?? undefined, classNames: inf.classes })),
+        };
+        for (const type of FRAME_ALERT_TYPES) {
+          const decision = rules.decisions[type];
+          if (decision === 'none') continue;
+          const stillOpen = await this.d.alerts.apply(type, decision, evidence);
+          if (!stillOpen) mem.rules = markClosed(mem.rules, type);
+        }
       }
-      return 'committed';
-    });
-  }
-
-  /** Tracker, view check, rules, alerts, memory and the frame's summary (under the camera's lock). */
-  private async commitClaimedFrame(
-    frame: FrameJob,
-    camera: CameraConfig,
-    bytes: Buffer,
-    thumb: Buffer,
-    result: FrameResult,
-    classes: string[],
-    mask: WaterMask | null,
-  ): Promise<void> {
-    const mem = await this.d.cameras.memory(frame.cameraId);
-    // A frame older than one already committed (parallel workers) still counts, but must not move the tracker back in time.
-    const late = frame.seq <= mem.lastSeq && frame.capturedAt <= mem.lastCapturedAt;
-    const counts = countByClass(result.detections);
-    let newTracks = 0;
-    let trackIds: number[] = [];
-    if (!late) {
-      const update = updateTracks(mem.tracker, result.detections.map((d) => ({ box: d.box, classId: d.classId })), frame.capturedAt);
-      update.assigned.forEach((id, i) => {
-        if (id) result.detections[i]!.trackId = id;
-      });
-      mem.tracker = update.state;
-      newTracks = update.newlyConfirmed.length;
-      trackIds = update.active;
-
-      const view = checkView(thumb, mem.lastThumb ? Buffer.from(mem.lastThumb, 'base64') : null, mem.frozenFrames);
-      mem.lastThumb = thumb.toString('base64');
-      mem.frozenFrames = view.frozenFrames;
-      const rules = evaluateRules(mem.rules, { at: frame.capturedAt, debrisCount: result.detections.length, coverage: result.coverage, viewBlocked: view.blocked }, camera.rules);
-      mem.rules = rules.state;
-      mem.lastSeq = frame.seq;
-      mem.lastCapturedAt = frame.capturedAt;
-
-      let annotated: Promise<Buffer> | null = null;
-      const evidence = {
-        cameraId: frame.cameraId,
+      const summary: FrameSummary = {
         frameId: frame.frameId,
-        at: frame.capturedAt,
-        classes: counts,
+        capturedAt: frame.capturedAt,
+        processedAt: Date.now(),
+        counts,
         coverage: result.coverage,
-        trackIds: result.detections.flatMap((d) => (d.trackId ? [d.trackId] : [])),
-        rawFrame: bytes,
-        annotate: () => (annotated ??= drawAnnotatedSnapshot(bytes, result.detections, { mask: mask ?? undefined, classNames: classes })),
+        trackIds,
+        newTracks,
+        models: { detector: `${result.models.detector}:${result.models.detectorVersion}`, ...(result.models.segmenter ? { segmenter: result.models.segmenter } : {}) },
+        latencyMs: result.latencyMs.inference,
       };
-      for (const type of FRAME_ALERT_TYPES) {
-        const decision = rules.decisions[type];
-        if (decision === 'none') continue;
-        const stillOpen = await this.d.alerts.apply(type, decision, evidence);
-        if (!stillOpen) mem.rules = markClosed(mem.rules, type);
-      }
+      // A late frame changes neither the memory nor the live frame (only ever the newest).
+      const state = late
+        ? {}
+        : { memory: mem, live: { frameId: frame.frameId, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, detections: result.detections, jpeg: bytes }, liveTtlSeconds };
+      outcome = await this.d.cameras.commitFrame(cameraId, token, summary, mem.lastCapturedAt, state);
+      if (outcome === 'lock_lost') throw new Error(`camera ${cameraId}: lock lost before frame ${frame.frameId} committed (held past its TTL); the job retries`);
+      return { outcome, result };
+    } finally {
+      // The commit script released the lock; any other way out releases it here.
+      if (outcome !== 'committed' && outcome !== 'duplicate') await this.d.cameras.unlock(cameraId, token).catch(() => {});
     }
-    const summary: FrameSummary = {
-      frameId: frame.frameId,
-      capturedAt: frame.capturedAt,
-      processedAt: Date.now(),
-      counts,
-      coverage: result.coverage,
-      trackIds,
-      newTracks,
-      models: { detector: `${result.models.detector}:${result.models.detectorVersion}`, ...(result.models.segmenter ? { segmenter: result.models.segmenter } : {}) },
-      latencyMs: result.latencyMs.inference,
-    };
-    // The live frame is only ever the newest: a late frame does not replace it.
-    const live = late ? undefined : { frameId: frame.frameId, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, detections: result.detections, jpeg: bytes };
-    // The commit point, last and in one MULTI: summary, ledger `committed`, memory and live frame
-    // are applied together, or none of them if the EXEC never gets there (the claim goes back and the retry does it all).
-    await this.d.cameras.commitFrame(frame.cameraId, summary, mem.lastCapturedAt, { memory: mem, live });
   }
+}
+
+/** How often a commit refreshes the live frame's TTL. */
+const LIVE_TTL_REFRESH_MS = 5 * 60_000;
+
+/** What inference and the water mask gave for a frame, before its zones and rules. */
+interface InferenceOutcome {
+  detections: Detection[];
+  mask: { mask: WaterMask | null; model: { segmenter?: string; segmenterVersion?: string } };
+  detectorName: string;
+  detectorVersion: string;
+  inferenceMs: number;
+  classes: string[];
+}
+
+/** A batch job's result: its frames, and how many of them failed (corrupt ones aside). */
+export interface BatchResult {
+  batchId: string;
+  frames: number;
+  failed: number;
+}
+
+/** Frame ids of a batch done by earlier tries (kept in the job's progress). */
+export function batchProgress(progress: unknown): string[] {
+  const done = (progress as { done?: unknown } | null)?.done;
+  return Array.isArray(done) ? done.filter((id): id is string => typeof id === 'string') : [];
+}
+
+function batchedFrameJob(f: BatchedFrame): FrameJob {
+  return { cameraId: f.cameraId, frameId: f.frameId, capturedAt: f.capturedAt, seq: f.seq, width: f.width, height: f.height, source: 'camera' };
 }
 
 export function countByClass(detections: Detection[]): Record<string, number> {

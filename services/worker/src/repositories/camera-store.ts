@@ -1,10 +1,8 @@
 import {
   DEFAULT_ALERT_RULES,
   cameraDefaults,
-  ledgerOutcome,
   readCachedWaterMaskInfo,
   readCachedWaterMaskPng,
-  addLiveFrame,
   writeCachedWaterMask,
   type CachedWaterMask,
   type CachedWaterMaskInfo,
@@ -26,47 +24,83 @@ export interface CameraMemory {
   /** Tiny greyscale thumbnail of the previous frame (base64), for frozen-view checks. */
   lastThumb: string | null;
   frozenFrames: number;
+  /** When a commit last set the live frame's TTL: it is refreshed every few minutes, not every frame. */
+  liveTtlSetAt: number;
 }
 
 function freshMemory(): CameraMemory {
-  return { lastSeq: -1, lastCapturedAt: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0 };
+  return { lastSeq: -1, lastCapturedAt: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0, liveTtlSetAt: 0 };
 }
+
+type ConfigDefaults = { detectorModel: string; segmenterModel: string };
+
+/** A camera's stored config (JSON) over the defaults; the defaults alone for an upload. */
+function withDefaults(cameraId: string, json: string | null, defaults: ConfigDefaults): CameraConfig {
+  const stored = json ? (JSON.parse(json) as Partial<CameraConfig>) : {};
+  return {
+    id: cameraId,
+    name: cameraId,
+    sourceUrl: '',
+    ...cameraDefaults(),
+    detectorModel: defaults.detectorModel,
+    segmenterModel: defaults.segmenterModel,
+    createdAt: 0,
+    updatedAt: 0,
+    ...stored,
+    rules: { ...DEFAULT_ALERT_RULES, ...(stored.rules ?? {}) },
+  };
+}
+
+/** How stale the config that picks a frame's models and tiles may be: an edit reaches them within this. */
+const CONFIG_CACHE_MS = 5000;
+const MAX_CACHED_CONFIGS = 4096;
 
 /** Frames from POST /v1/detect belong to no configured camera. */
 export const UPLOAD_CAMERA_ID = 'upload';
 
 /** Redis access for camera config, worker memory, water masks and summaries. */
 export class CameraStore {
+  private readonly configs = new Map<string, { at: number; config: CameraConfig }>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly summaryRetentionMs: number,
   ) {}
 
-  /** The camera's config over the defaults; null for a camera that does not exist (deleted). Uploads get the defaults. */
-  async config(cameraId: string, defaults: { detectorModel: string; segmenterModel: string }): Promise<CameraConfig | null> {
-    const json = cameraId === UPLOAD_CAMERA_ID ? null : await this.redis.get(this.keys.camera(cameraId));
-    if (!json && cameraId !== UPLOAD_CAMERA_ID) return null;
-    const stored = json ? (JSON.parse(json) as Partial<CameraConfig>) : {};
+  /**
+   * The camera's config for choosing its models and tiles before inference: read from Redis at
+   * most every CONFIG_CACHE_MS per camera (a frame's rules, zones and existence come from
+   * readUnderLock(), always fresh). Null for a camera that does not exist (deleted).
+   */
+  async config(cameraId: string, defaults: ConfigDefaults): Promise<CameraConfig | null> {
+    if (cameraId === UPLOAD_CAMERA_ID) return withDefaults(cameraId, null, defaults);
+    const hit = this.configs.get(cameraId);
+    if (hit && Date.now() - hit.at < CONFIG_CACHE_MS) return hit.config;
+    return this.remember(cameraId, await this.redis.get(this.keys.camera(cameraId)), defaults);
+  }
+
+  /**
+   * What a frame's commit starts from, in one round trip under the camera's lock: the camera's
+   * config (null: deleted, since the API deletes the config first) and its memory.
+   */
+  async readUnderLock(cameraId: string, defaults: ConfigDefaults): Promise<{ config: CameraConfig | null; memory: CameraMemory }> {
+    const [config, memory] = (await this.redis.pipeline().get(this.keys.camera(cameraId)).get(this.keys.tracker(cameraId)).exec()) ?? [];
+    if (config?.[0] || memory?.[0]) throw config?.[0] ?? memory?.[0];
+    const memoryJson = memory?.[1] as string | null;
     return {
-      id: cameraId,
-      name: cameraId,
-      sourceUrl: '',
-      ...cameraDefaults(),
-      detectorModel: defaults.detectorModel,
-      segmenterModel: defaults.segmenterModel,
-      createdAt: 0,
-      updatedAt: 0,
-      ...stored,
-      rules: { ...DEFAULT_ALERT_RULES, ...(stored.rules ?? {}) },
+      config: this.remember(cameraId, config?.[1] as string | null, defaults),
+      memory: memoryJson ? { ...freshMemory(), ...(JSON.parse(memoryJson) as CameraMemory) } : freshMemory(),
     };
   }
 
-  async memory(cameraId: string): Promise<CameraMemory> {
-    const json = await this.redis.get(this.keys.tracker(cameraId));
-    return json ? { ...freshMemory(), ...(JSON.parse(json) as CameraMemory) } : freshMemory();
+  private remember(cameraId: string, json: string | null, defaults: ConfigDefaults): CameraConfig | null {
+    const config = json ? withDefaults(cameraId, json, defaults) : null;
+    this.configs.delete(cameraId); // re-inserted last: Map order is the recency order
+    if (config) this.configs.set(cameraId, { at: Date.now(), config });
+    if (this.configs.size > MAX_CACHED_CONFIGS) this.configs.delete(this.configs.keys().next().value!);
+    return config;
   }
-
 
   waterMaskInfo(cameraId: string): Promise<CachedWaterMaskInfo | null> {
     return readCachedWaterMaskInfo(this.redis, this.keys, cameraId);
@@ -76,49 +110,58 @@ export class CameraStore {
     return readCachedWaterMaskPng(this.redis, this.keys, cameraId);
   }
 
-  async countWaterMaskUse(cameraId: string): Promise<void> {
-    await this.redis.hincrby(this.keys.waterMask(cameraId), 'uses', 1);
-  }
-
   saveWaterMask(cameraId: string, mask: CachedWaterMask): Promise<void> {
     return writeCachedWaterMask(this.redis, this.keys, cameraId, mask);
   }
 
   /**
-   * Claims the frame for commit. False when it was already committed: the job
-   * is a re-delivery and must not count twice.
+   * Commits a frame in one script (atomic, one round trip), under the camera's lock taken with
+   * lock(): the frame's claim (a frame id commits at most once: 'duplicate' otherwise), its
+   * summary into the camera's history stream and, unless it is late, as the camera's latest
+   * state; the camera's memory (tracker, rules) and its live frame when given; the frame
+   * ledger's `committed`. The lock is released by the same script, and nothing is written
+   * if the lock is no longer this caller's ('lock_lost': it expired and another worker took
+   * it). A history write that fails gives the claim back, so the job's retry commits the frame.
+   *
+   * Stream ids come from capture time, so history queries are a range read ('-*' lets Redis
+   * pick the sequence). A stream id must grow, so a late frame (committed after a newer one:
+   * parallel workers, a retry) is filed at `latestCapturedAt`, the newest capture time
+   * committed so far; its JSON keeps its own capturedAt.
    */
-  async claimFrame(cameraId: string, frameId: string): Promise<boolean> {
-    return (await this.redis.set(this.keys.frameDone(cameraId, frameId), '1', 'EX', 6 * 3600, 'NX')) === 'OK';
-  }
-
-  /** Gives a claim back after a commit failed part-way, so that the job's retry commits the frame. */
-  async releaseFrame(cameraId: string, frameId: string): Promise<void> {
-    await this.redis.del(this.keys.frameDone(cameraId, frameId));
-  }
-
-  /**
-   * Commits a frame, in one MULTI: the frame's summary into the camera's stream and, unless it
-   * is late, as the camera's latest state; with it the camera's memory (tracker, rules) and
-   * its live frame when given. Stream ids come from capture time, so history queries are a
-   * range read ('-*' lets Redis pick the sequence). A stream id must grow, so a late frame
-   * (committed after a newer one: parallel workers, a retry) is filed at `latestCapturedAt`,
-   * the newest capture time committed so far; its JSON keeps its own capturedAt. The frame
-   * ledger's `committed` goes in the same MULTI: a frame is in the history exactly when it is
-   * committed, and its memory and live frame are written exactly then too.
-   */
-  async commitFrame(cameraId: string, summary: FrameSummary, latestCapturedAt: number, state: { memory?: CameraMemory; live?: LiveFrame } = {}): Promise<void> {
-    const key = this.keys.frameSummaries(cameraId);
+  async commitFrame(
+    cameraId: string,
+    token: string,
+    summary: FrameSummary,
+    latestCapturedAt: number,
+    state: { memory?: CameraMemory; live?: LiveFrame; liveTtlSeconds?: number } = {},
+  ): Promise<CommitOutcome> {
     const fileAt = Math.max(1, summary.capturedAt, latestCapturedAt);
     const superseded = summary.capturedAt < latestCapturedAt;
     const minId = Math.max(0, fileAt - this.summaryRetentionMs);
-    const tx = this.redis.multi();
-    if (state.memory) tx.set(this.keys.tracker(cameraId), JSON.stringify(state.memory), 'EX', 24 * 3600);
-    if (state.live) addLiveFrame(tx, this.keys, cameraId, state.live);
-    tx.xadd(key, 'MINID', '~', String(minId), `${fileAt}-*`, 'json', JSON.stringify(summary));
-    if (!superseded) tx.set(this.keys.cameraState(cameraId), JSON.stringify(summary));
-    ledgerOutcome(tx, this.keys, cameraId, summary.frameId, 'committed');
-    await tx.exec().then(throwOnMultiError);
+    const { jpeg, ...liveMeta } = state.live ?? { jpeg: Buffer.alloc(0) };
+    const k = this.keys;
+    const outcome = await commitScript(this.redis)(
+      k.cameraLock(cameraId),
+      k.frameDone(cameraId, summary.frameId),
+      k.tracker(cameraId),
+      k.liveFrame(cameraId),
+      k.frameSummaries(cameraId),
+      k.cameraState(cameraId),
+      k.frameLedger(cameraId),
+      token,
+      String(CLAIM_TTL_SECONDS),
+      state.memory ? JSON.stringify(state.memory) : '',
+      String(MEMORY_TTL_SECONDS),
+      jpeg,
+      state.live ? JSON.stringify(liveMeta) : '',
+      String(state.liveTtlSeconds ?? 0),
+      String(minId),
+      `${fileAt}-*`,
+      JSON.stringify(summary),
+      superseded ? '0' : '1',
+      summary.frameId,
+    );
+    return String(outcome) as CommitOutcome;
   }
 
   /** True while the camera is configured (the API deletes the config first when a camera is deleted). */
@@ -132,8 +175,12 @@ export class CameraStore {
     await this.redis.del(this.keys.cameraState(cameraId), this.keys.frameSummaries(cameraId), this.keys.liveFrame(cameraId), this.keys.tracker(cameraId), this.keys.waterMask(cameraId), this.keys.reviewThrottle(cameraId));
   }
 
-  /** A short per-camera lock so one camera's frames update the tracker one at a time. */
-  async withLock<T>(cameraId: string, fn: () => Promise<T>, ttlMs = 10_000): Promise<T> {
+  /**
+   * Takes the camera's lock (one SET NX, retried while another worker holds it): one camera's
+   * frames update the tracker and rules one at a time. Returns the token commitFrame() and
+   * unlock() need.
+   */
+  async lock(cameraId: string, ttlMs = LOCK_TTL_MS): Promise<string> {
     const key = this.keys.cameraLock(cameraId);
     const token = `${process.pid}-${Math.random()}`;
     const deadline = Date.now() + ttlMs * 2;
@@ -141,13 +188,70 @@ export class CameraStore {
       if (Date.now() > deadline) throw new Error(`camera ${cameraId} lock not acquired within ${ttlMs * 2} ms`);
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
     }
+    return token;
+  }
+
+  /** Releases the lock if it is still this token's (it may have expired and been taken by another worker). */
+  async unlock(cameraId: string, token: string): Promise<void> {
+    await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, this.keys.cameraLock(cameraId), token);
+  }
+
+  /** Runs fn under the camera's lock (paths other than the frame commit, which releases the lock itself). */
+  async withLock<T>(cameraId: string, fn: () => Promise<T>, ttlMs = LOCK_TTL_MS): Promise<T> {
+    const token = await this.lock(cameraId, ttlMs);
     try {
       return await fn();
     } finally {
-      // Release only our own lock (it may have expired and been taken by another worker).
-      await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token);
+      await this.unlock(cameraId, token);
     }
   }
+}
+
+export type CommitOutcome = 'committed' | 'duplicate' | 'lock_lost';
+
+const LOCK_TTL_MS = 10_000;
+/** A frame's claim outlives any retry or re-delivery of its job. */
+const CLAIM_TTL_SECONDS = 6 * 3600;
+/** A camera's memory outlives a pause of its stream by a day. */
+const MEMORY_TTL_SECONDS = 24 * 3600;
+
+/**
+ * KEYS: lock, claim, memory, live frame, history stream, latest state, ledger.
+ * ARGV: token, claim TTL, memory ('' = unchanged), memory TTL, live JPEG, live JSON ('' = no live
+ * frame), live TTL ('0' = keep the key's), history MINID, history id, summary, '1' = latest
+ * state, frame id. Checks first; the history XADD (the one write that can fail: an id below
+ * the stream's top) runs right after the claim, so a failure leaves nothing but the claim,
+ * which it deletes again.
+ */
+const COMMIT_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lock_lost' end
+if not redis.call('SET', KEYS[2], '1', 'EX', ARGV[2], 'NX') then
+  redis.call('DEL', KEYS[1])
+  return 'duplicate'
+end
+local added = redis.pcall('XADD', KEYS[5], 'MINID', '~', ARGV[8], ARGV[9], 'json', ARGV[10])
+if type(added) == 'table' and added.err then
+  redis.call('DEL', KEYS[2])
+  return redis.error_reply(added.err)
+end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[4], 'jpeg', ARGV[5], 'json', ARGV[6])
+  if ARGV[7] ~= '0' then redis.call('EXPIRE', KEYS[4], ARGV[7]) end
+end
+if ARGV[11] == '1' then redis.call('SET', KEYS[6], ARGV[10]) end
+redis.call('XADD', KEYS[7], 'NOMKSTREAM', '*', 'f', ARGV[12], 'e', 'committed')
+redis.call('DEL', KEYS[1])
+return 'committed'
+`;
+
+type CommitCommand = (...args: (string | Buffer)[]) => Promise<unknown>;
+
+/** The commit script as an ioredis command (EVALSHA, loaded on first use), defined once per client. */
+function commitScript(redis: Redis): CommitCommand {
+  const named = redis as unknown as { rwCommitFrame?: CommitCommand };
+  if (!named.rwCommitFrame) redis.defineCommand('rwCommitFrame', { numberOfKeys: 7, lua: COMMIT_LUA });
+  return named.rwCommitFrame!.bind(redis);
 }
 
 export function throwOnMultiError(results: [Error | null, unknown][] | null): void {
