@@ -1,4 +1,3 @@
-import type { ChainableCommander } from 'ioredis';
 import type { RedisKeys } from './keys.ts';
 import type { Detection } from './domain.ts';
 import type { Redis } from './redis.ts';
@@ -27,14 +26,13 @@ export async function readLiveFrame(redis: Redis, keys: RedisKeys, cameraId: str
   return { ...meta, jpeg: h.jpeg };
 }
 
-/** Adds the live frame's writes to a MULTI (the worker's commit puts them in the frame's own). */
-export function addLiveFrame(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frame: LiveFrame): ChainableCommander {
+/**
+ * Writes a camera's live frame (the worker writes the same two fields in its commit script,
+ * services/worker/src/repositories/camera-store.ts, with the TTL refreshed every few minutes).
+ */
+export async function writeLiveFrame(redis: Redis, keys: RedisKeys, cameraId: string, frame: LiveFrame): Promise<void> {
   const key = keys.liveFrame(cameraId);
   const { jpeg, ...meta } = frame;
-  return tx.hset(key, { jpeg, json: JSON.stringify(meta) }).expire(key, LIVE_FRAME_TTL_SECONDS);
-}
-
-export async function writeLiveFrame(redis: Redis, keys: RedisKeys, cameraId: string, frame: LiveFrame): Promise<void> {
-  const results = await addLiveFrame(redis.multi(), keys, cameraId, frame).exec();
+  const results = await redis.multi().hset(key, { jpeg, json: JSON.stringify(meta) }).expire(key, LIVE_FRAME_TTL_SECONDS).exec();
   for (const [err] of results ?? []) if (err) throw err;
 }

@@ -34,14 +34,8 @@ export interface FrameBatchJob {
   frames: BatchedFrame[];
 }
 
-export interface BatchedFrame {
-  cameraId: string;
-  frameId: string;
-  capturedAt: number;
-  seq: number;
-  width: number;
-  height: number;
-  /** Where this frame's JPEG lies in the batch's bytes. */
+/** A camera frame of a batch: a frame job's fields, and where its JPEG lies in the batch's bytes. */
+export interface BatchedFrame extends Omit<FrameJob, 'source' | 'detectorModel'> {
   offset: number;
   length: number;
 }

@@ -102,7 +102,11 @@ export class FrameProcessor {
     const retry: BatchedFrame[] = [];
     let lastError: unknown;
     const byCamera = new Map<string, BatchedFrame[]>();
-    for (const f of todo) byCamera.set(f.cameraId, [...(byCamera.get(f.cameraId) ?? []), f]);
+    for (const f of todo) {
+      const list = byCamera.get(f.cameraId);
+      if (list) list.push(f);
+      else byCamera.set(f.cameraId, [f]);
+    }
     await Promise.all(
       [...byCamera.values()].map(async (cameraFrames) => {
         for (const f of cameraFrames.sort((a, b) => a.seq - b.seq)) {
@@ -253,14 +257,14 @@ export class FrameProcessor {
     if (cacheable) {
       const fresh = (m: { at: number; width: number; height: number; uses: number }) =>
         frame.capturedAt - m.at < camera.segmentMaxAgeSeconds * 1000 && m.uses < camera.segmentEveryFrames && m.width === frame.width && m.height === frame.height;
-      const heldInfo = (h: HeldMask | undefined) => h && { at: h.at, width: h.mask.width, height: h.mask.height, uses: h.uses };
+      const heldFresh = (h: HeldMask | undefined): h is HeldMask => !!h && fresh({ at: h.at, width: h.mask.width, height: h.mask.height, uses: h.uses });
       let held = this.masks.held(frame.cameraId);
-      if (!held || !fresh(heldInfo(held)!)) {
+      if (!heldFresh(held)) {
         const cached = await this.d.cameras.waterMaskInfo(frame.cameraId);
         const taken = cached && fresh(cached) ? await this.masks.get(frame.cameraId, cached, () => this.d.cameras.waterMaskPng(frame.cameraId)) : null;
         held = taken ? this.masks.held(frame.cameraId) : undefined;
       }
-      if (held && fresh(heldInfo(held)!)) {
+      if (heldFresh(held)) {
         this.masks.use(frame.cameraId);
         return { mask: held.mask, model: { segmenter: segName, segmenterVersion: held.version } };
       }

@@ -253,8 +253,3 @@ function commitScript(redis: Redis): CommitCommand {
   if (!named.rwCommitFrame) redis.defineCommand('rwCommitFrame', { numberOfKeys: 7, lua: COMMIT_LUA });
   return named.rwCommitFrame!.bind(redis);
 }
-
-export function throwOnMultiError(results: [Error | null, unknown][] | null): void {
-  if (!results) throw new Error('Redis transaction aborted');
-  for (const [err] of results) if (err) throw err;
-}
