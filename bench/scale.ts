@@ -113,6 +113,8 @@ export interface ScaleRow {
     byService: Record<string, number>;
     sent: Record<string, number>;
     inScripts: Record<string, number>;
+    /** Commands per frame (sent and in scripts) as `command key-family`, ids taken out (`rw:cam:{*}:live`), the 60 most frequent. */
+    byKey: Record<string, number>;
   };
   /** After ingest stopped and the queue drained: frame keys left, and of those, frames that were committed (must be 0). */
   frameKeysLeft: number;
@@ -290,6 +292,7 @@ async function measure(d: Deployment, index: number, s3: S3Server): Promise<Scal
         byService: perSampledFrame(byService),
         sent: perSampledFrame(sources.sent),
         inScripts: perSampledFrame(sources.inScripts),
+        byKey: perSampledFrame(Object.fromEntries(Object.entries(sources.byKey).slice(0, 60))),
       },
       frameKeysLeft: left.length,
       committedFrameKeysLeft: left.filter((id) => committed.has(id)).length,

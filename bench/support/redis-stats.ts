@@ -98,6 +98,32 @@ export interface CommandSources {
   inScripts: Record<string, number>;
   /** All commands by the client address (host:port) that sent them; a script's commands go to the client that ran it. */
   byClient: Record<string, number>;
+  /** All commands by the family of the key they touch (`keyFamily`), as `command key-family`. */
+  byKey: Record<string, number>;
+}
+
+/** Commands whose first argument is no key. */
+const KEYLESS = new Set(['multi', 'exec', 'discard', 'ping', 'info', 'client', 'select', 'cluster', 'script', 'hello', 'readonly', 'monitor']);
+
+/**
+ * A key with its ids taken out, so keys of one kind count together: a hash tag other than
+ * the queue's becomes `{*}` (a camera id), and a segment holding a digit run or an id
+ * (job ids, frame ids, batch ids, alert ids) becomes `*`.
+ * `rw:cam:{cam-3}:live` -> `rw:cam:{*}:live`, `{rw:q}:frames:f-12` -> `{rw:q}:frames:*`.
+ */
+export function keyFamily(key: string): string {
+  return key
+    .replace(/\{(?!rw:q\})[^}]*\}/g, '{*}')
+    .split(':')
+    .map((seg) => (/\d{2,}|^[0-9a-f-]{16,}$/i.test(seg) && !seg.includes('{') ? '*' : seg))
+    .join(':');
+}
+
+/** `command key-family` for one MONITOR line's quoted arguments (a script call: its first key). */
+function commandKey(cmd: string, args: string[]): string {
+  if (KEYLESS.has(cmd)) return cmd;
+  const key = cmd === 'evalsha' || cmd === 'eval' ? (Number(args[1]) > 0 ? args[2] : undefined) : args[0];
+  return key === undefined ? cmd : `${cmd} ${keyFamily(key)}`;
 }
 
 /**
@@ -108,7 +134,7 @@ export interface CommandSources {
  */
 export class CommandSourceSampler {
   private readonly sockets: Socket[] = [];
-  private readonly counts: CommandSources = { sent: {}, inScripts: {}, byClient: {} };
+  private readonly counts: CommandSources = { sent: {}, inScripts: {}, byClient: {}, byKey: {} };
 
   private constructor() {}
 
@@ -141,11 +167,15 @@ export class CommandSourceSampler {
             resolve();
             continue;
           }
-          const m = /^\+[\d.]+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+          const m = /^\+[\d.]+ \[\d+ ([^\]]+)\] "([^"]+)"(.*)$/.exec(line);
           if (!m) continue;
           const table = m[1] === 'lua' ? this.counts.inScripts : this.counts.sent;
           const cmd = m[2]!.toLowerCase();
           table[cmd] = (table[cmd] ?? 0) + 1;
+          // The first few arguments are enough for the key (frame bytes come later in a SET).
+          const args = [...m[3]!.slice(0, 400).matchAll(/ "((?:[^"\\]|\\.)*)"/g)].slice(0, 3).map((a) => a[1]!);
+          const byKey = commandKey(cmd, args);
+          this.counts.byKey[byKey] = (this.counts.byKey[byKey] ?? 0) + 1;
           if (m[1] !== 'lua') lastClient = m[1]!;
           this.counts.byClient[lastClient] = (this.counts.byClient[lastClient] ?? 0) + 1;
         }
@@ -157,7 +187,7 @@ export class CommandSourceSampler {
   stop(): CommandSources {
     for (const s of this.sockets) s.destroy();
     const sorted = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).sort((a, b) => b[1] - a[1]));
-    return { sent: sorted(this.counts.sent), inScripts: sorted(this.counts.inScripts), byClient: this.counts.byClient };
+    return { sent: sorted(this.counts.sent), inScripts: sorted(this.counts.inScripts), byClient: this.counts.byClient, byKey: sorted(this.counts.byKey) };
   }
 }
 

@@ -84,8 +84,10 @@ describe('riverwatch audit (real Redis + S3)', () => {
       lastFrameId: null, classes: {}, maxCoverage: 0, trackIds: [], snapshotKey, frameKey: null, acknowledgedBy: null, note: null,
     });
     await t.store.put('snapshots', 'cam_c/alr_1/frm.jpg', jpeg, 'image/jpeg');
-    await alerts.save(alert('alr_1', Date.now(), 'cam_c/alr_1/frm.jpg'));
-    await alerts.save(alert('alr_2', Date.now() + 1, 'cam_c/alr_2/missing.jpg'));
+    for (const a of [alert('alr_1', Date.now(), 'cam_c/alr_1/frm.jpg'), alert('alr_2', Date.now() + 1, 'cam_c/alr_2/missing.jpg')]) {
+      await alerts.save(a);
+      await t.redis.zadd(t.keys.alertIndex(), a.openedAt, a.id);
+    }
 
     const { code, report } = await cli(['--json', '--camera', 'cam_c', '--since', '1h']);
     expect(code).toBe(1);

@@ -146,3 +146,13 @@ export async function cameraAlerts(ctx: TestContext, cameraId: string, type?: st
   const records = await Promise.all(ids.map(async (id) => JSON.parse((await ctx.redis.get(ctx.keys.alert(id)))!) as AlertRecord));
   return records.filter((a) => a.cameraId === cameraId && (!type || a.type === type));
 }
+
+/**
+ * Frames an open alert has counted: its record's, plus those held in the camera's memory
+ * since the record was last written (the worker writes an open alert's record at most every
+ * few seconds of capture time).
+ */
+export async function alertFramesCounted(ctx: TestContext, alert: AlertRecord): Promise<number> {
+  const memory = JSON.parse((await ctx.redis.get(ctx.keys.tracker(alert.cameraId))) ?? '{}') as { alertUpdates?: Record<string, { frames: number }> };
+  return alert.frames + (memory.alertUpdates?.[alert.type]?.frames ?? 0);
+}

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCachedWaterMask } from '@riverwatch/common';
 import { createWaterMask, maskToPng } from '@riverwatch/vision';
-import { loadClip, saveCamera } from '../support/clip-feeder.ts';
+import { alertFramesCounted, cameraAlerts, loadClip, saveCamera } from '../support/clip-feeder.ts';
 import { startModelStack, type ModelStack } from '../support/worker-stack.ts';
 
 /**
@@ -28,6 +28,14 @@ describe.skipIf(process.env.RIVERWATCH_TEST_REDIS === 'cluster')('worker: Redis 
     });
     await new Promise((resolve) => monitor.stdout!.once('data', resolve)); // "OK": watching
   });
+  /** The index in `commands` after everything sent so far (MONITOR's lines arrive late): a marker sent and awaited. */
+  async function mark(): Promise<number> {
+    const key = `monitor-mark-${Math.random()}`;
+    await run.ctx.redis.get(key);
+    await expect.poll(() => commands.findIndex((c) => c[1] === key), { timeout: 5000 }).toBeGreaterThanOrEqual(0);
+    return commands.findIndex((c) => c[1] === key) + 1;
+  }
+
   afterAll(async () => {
     monitor?.kill();
     await run?.stop();
@@ -55,11 +63,11 @@ describe.skipIf(process.env.RIVERWATCH_TEST_REDIS === 'cluster')('worker: Redis 
     expect(await ctx.redis.hget(key, 'at')).toBe(String(feeder.capturedAt(0)));
   });
 
-  it('commits a frame with one lock SET, one pipelined read of config and memory and one script', async () => {
+  it('commits a frame with one lock SET, one MGET of config and memory and one script', async () => {
     const { ctx, feeder } = run;
     const cameraId = 'cam-mask-reads'; // warmed up above: its mask and config are held by the worker
     const clip = loadClip('debris-appears');
-    const from = commands.length;
+    const from = await mark();
     const frames = 4;
     for (let i = 5; i < 5 + frames; i++) await feeder.feed(cameraId, clip.frame(i), i);
     const tag = `{${cameraId}}`;
@@ -67,7 +75,8 @@ describe.skipIf(process.env.RIVERWATCH_TEST_REDIS === 'cluster')('worker: Redis 
     // shows them too). Not counted: the in-flight ZREM of a finished single-frame job (ingest's
     // per-frame protocol; it runs after the job's completion reaches the feeder, or just before).
     const perFrame: Record<string, number> = {};
-    for (const c of commands.slice(from)) {
+    const to = await mark();
+    for (const c of commands.slice(from, to)) {
       const name = c[0]!.toLowerCase();
       if (name === 'zrem' || !c.slice(1).some((a) => a.includes(tag))) continue;
       perFrame[name] = (perFrame[name] ?? 0) + 1 / frames;
@@ -75,8 +84,10 @@ describe.skipIf(process.env.RIVERWATCH_TEST_REDIS === 'cluster')('worker: Redis 
     expect(perFrame).toEqual({
       // the lock (NX), the claim (NX), the memory, the latest state
       set: 4,
-      // the config and memory under the lock (one round trip), the lock inside the script
-      get: 3,
+      // the config and memory under the lock
+      mget: 1,
+      // the lock inside the script
+      get: 1,
       evalsha: 1,
       // the history and the ledger's `committed`
       xadd: 2,
@@ -85,8 +96,41 @@ describe.skipIf(process.env.RIVERWATCH_TEST_REDIS === 'cluster')('worker: Redis 
       // the lock, released by the script
       del: 1,
     });
-    // Nothing of the mask, no MULTI, no EXISTS, no HMGET/HINCRBY: the frame's state costs 12 commands in Redis.
-    expect(Object.values(perFrame).reduce((a, b) => a + b, 0)).toBe(12);
+    // Nothing of the mask, no MULTI, no EXISTS, no HMGET/HINCRBY: the frame's state costs 11 commands in Redis.
+    expect(Object.values(perFrame).reduce((a, b) => a + b, 0)).toBe(11);
     expect(await ctx.redis.xlen(ctx.keys.frameSummaries(cameraId))).toBe(8);
+  });
+
+  it("writes an open alert's record at most every few seconds of capture time, counting every frame", async () => {
+    const { ctx, feeder } = run;
+    const cameraId = 'cam-alert-writes';
+    await saveCamera(ctx, cameraId);
+    const clip = loadClip('debris-appears'); // debris on the water from frame 20
+    let i = 0;
+    for (; i < 40 && !(await cameraAlerts(ctx, cameraId, 'debris')).length; i++) await feeder.feed(cameraId, clip.frame(i), i);
+    const [alert] = await cameraAlerts(ctx, cameraId, 'debris');
+    expect(alert).toBeDefined();
+    const countedBefore = await alertFramesCounted(ctx, alert!);
+    const summariesBefore = await ctx.redis.xlen(ctx.keys.frameSummaries(cameraId));
+
+    const from = await mark();
+    const frames = 16; // 8 s at 2 fps
+    for (let j = i; j < i + frames; j++) await feeder.feed(cameraId, clip.frame(j), j);
+    const to = await mark();
+    const onAlerts = commands.slice(from, to).filter((c) => c.slice(1).some((a) => a === ctx.keys.alert(alert!.id) || a === ctx.keys.alertIndex()));
+    const writes = onAlerts.filter((c) => c[0]!.toLowerCase() === 'set');
+    // Every 5 s of capture time (10 frames at 2 fps): once or twice in 8 s, not 16 times; the
+    // time index is written when an alert opens, never again.
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    expect(writes.length).toBeLessThanOrEqual(2);
+    expect(onAlerts.filter((c) => c[0]!.toLowerCase() === 'zadd')).toHaveLength(0);
+
+    // Still every frame that met the condition counts (record + held in the camera's memory).
+    const entries = await ctx.redis.xrange(ctx.keys.frameSummaries(cameraId), '-', '+');
+    const debrisFrames = entries.slice(summariesBefore).filter(([, f]) => Object.values((JSON.parse(f[1]!) as { counts: Record<string, number> }).counts).reduce((a, b) => a + b, 0) >= 1).length;
+    expect(entries.length - summariesBefore).toBe(frames);
+    expect(debrisFrames).toBeGreaterThan(frames / 2);
+    const [now] = await cameraAlerts(ctx, cameraId, 'debris');
+    expect(await alertFramesCounted(ctx, now!)).toBe(countedBefore + debrisFrames);
   });
 });

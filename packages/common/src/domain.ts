@@ -106,10 +106,10 @@ export interface AlertRecord {
   status: AlertStatus;
   openedAt: number;
   updatedAt: number;
-  /** Last time the condition was observed. */
+  /** Last time the condition was observed (while open, written at most every 5 s of capture time). */
   lastSeenAt: number;
   resolvedAt: number | null;
-  /** Frames that met the condition while the alert was open. */
+  /** Frames that met the condition while the alert was open (the same: exact once resolved). */
   frames: number;
   lastFrameId: string | null;
   /** Peak count per class over the alert's life. */

@@ -13,7 +13,8 @@ interface Held {
 
 /**
  * Decides which cameras this replica pulls. Every sync it heartbeats into the
- * replica registry, re-reads the cameras, renews its leases, gives back cameras
+ * replica registry, re-reads the cameras, renews the leases a third of whose time
+ * has passed (a lease is renewed every leaseMs / 3 or so), gives back cameras
  * above its fair share (ceil(cameras / live replicas)) and takes free ones up
  * to that share. Config changes restart a camera's puller; deleted or disabled
  * cameras stop.
@@ -84,7 +85,9 @@ export class IngestService {
       }
     }
 
-    const renewed = await this.leases.renew([...this.held.keys()]);
+    // A lease is renewed once a third of it has passed, not every sync: each renewal is a script per camera.
+    const due = [...this.held].filter(([, h]) => Date.now() - h.renewedAt >= this.settings.leaseMs / 3).map(([id]) => id);
+    const renewed = await this.leases.renew(due);
     const now = Date.now();
     for (const [id, ok] of renewed) {
       const h = this.held.get(id);

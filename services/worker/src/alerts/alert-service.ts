@@ -19,6 +19,60 @@ export interface AlertEvidence {
 
 /** Snapshots and `alert.updated` events at most this often per alert. */
 const UPDATE_EVIDENCE_INTERVAL_MS = 10_000;
+/**
+ * An open alert's record is written at most this often (by frame capture time) while frames
+ * keep it open; the frames in between are added up in the camera's memory (`HeldAlertUpdates`)
+ * and written with the next write, or when the alert resolves.
+ */
+export const ALERT_RECORD_SYNC_MS = 5_000;
+
+/** What frames added to an open alert since its record was last written. */
+export interface HeldAlertUpdate {
+  /** Capture time of the newest frame the record counts. */
+  syncedAt: number;
+  frames: number;
+  /** Capture time of the newest frame held here (= syncedAt while none is). */
+  lastSeenAt: number;
+  lastFrameId: string | null;
+  classes: Record<string, number>;
+  maxCoverage: number;
+  trackIds: number[];
+}
+
+/**
+ * Per alert type, kept in the camera's memory (written with the frame's commit, under the
+ * camera's lock, so workers sharing a camera add to the same counts and a frame whose commit
+ * failed adds nothing).
+ */
+export type HeldAlertUpdates = Partial<Record<AlertType, HeldAlertUpdate>>;
+
+function nothingHeld(syncedAt: number): HeldAlertUpdate {
+  return { syncedAt, frames: 0, lastSeenAt: syncedAt, lastFrameId: null, classes: {}, maxCoverage: 0, trackIds: [] };
+}
+
+/** Counts a frame (or frames held) into an alert record or a held update. */
+function addTo(
+  into: { frames: number; lastSeenAt: number; lastFrameId: string | null; classes: Record<string, number>; maxCoverage: number; trackIds: number[] },
+  add: { frames: number; at: number; frameId: string | null; classes: Record<string, number>; coverage: number; trackIds: number[] },
+): void {
+  into.frames += add.frames;
+  into.lastSeenAt = add.at;
+  into.lastFrameId = add.frameId;
+  for (const [cls, n] of Object.entries(add.classes)) into.classes[cls] = Math.max(into.classes[cls] ?? 0, n);
+  into.maxCoverage = Math.max(into.maxCoverage, add.coverage);
+  into.trackIds = [...new Set([...into.trackIds, ...add.trackIds])].slice(-100);
+}
+
+const frameOf = (ev: AlertEvidence) => ({ frames: 1, at: ev.at, frameId: ev.frameId, classes: ev.classes, coverage: ev.coverage, trackIds: ev.trackIds });
+const heldOf = (h: HeldAlertUpdate) => ({ frames: h.frames, at: h.lastSeenAt, frameId: h.lastFrameId, classes: h.classes, coverage: h.maxCoverage, trackIds: h.trackIds });
+
+/**
+ * The held frames go into the record unless it counts them already: a write whose frame then
+ * failed to commit left the memory behind the record (the record's lastSeenAt says how far it counts).
+ */
+function mergeHeld(record: AlertRecord, held: HeldAlertUpdate | undefined): void {
+  if (held?.frames && held.lastSeenAt > record.lastSeenAt) addTo(record, heldOf(held));
+}
 
 /** Turns rule decisions into alert records, S3 evidence, live events and webhooks. */
 export class AlertService {
@@ -29,15 +83,19 @@ export class AlertService {
     private readonly logger: Logger,
   ) {}
 
-  /** Returns false when an update found no open alert (an operator closed it). */
-  async apply(type: AlertType, decision: AlertDecision, ev: AlertEvidence): Promise<boolean> {
-    if (decision === 'open') await this.open(type, ev);
-    else if (decision === 'update') return this.update(type, ev);
-    else if (decision === 'resolve') await this.resolve(type, ev.cameraId, ev.at);
+  /**
+   * Applies a rule decision. `held` (the camera's memory) carries what frames added since the
+   * record was last written. Returns false when an update found no open alert (an operator
+   * closed it; seen at the next record write, so up to ALERT_RECORD_SYNC_MS late).
+   */
+  async apply(type: AlertType, decision: AlertDecision, ev: AlertEvidence, held: HeldAlertUpdates = {}): Promise<boolean> {
+    if (decision === 'open') await this.open(type, ev, held);
+    else if (decision === 'update') return this.update(type, ev, held);
+    else if (decision === 'resolve') await this.resolve(type, ev.cameraId, ev.at, held);
     return true;
   }
 
-  async open(type: AlertType, ev: AlertEvidence): Promise<AlertRecord> {
+  async open(type: AlertType, ev: AlertEvidence, held: HeldAlertUpdates = {}): Promise<AlertRecord> {
     const record: AlertRecord = {
       id: newId('alr'),
       cameraId: ev.cameraId,
@@ -61,33 +119,39 @@ export class AlertService {
     await this.attachEvidence(record, ev);
     const { id, created } = await this.alerts.openOnce(record);
     if (!created) {
-      await this.update(type, ev);
+      delete held[type];
+      await this.update(type, ev, held);
       return (await this.alerts.get(id))!;
     }
+    held[type] = nothingHeld(ev.at);
     alertsChanged.inc({ type, change: 'opened' });
     this.logger.info({ alertId: record.id, cameraId: ev.cameraId, frameId: ev.frameId, type }, 'alert opened');
     await this.events.publish({ type: 'alert.opened', cameraId: ev.cameraId, data: { alert: record } });
     return record;
   }
 
-  private async update(type: AlertType, ev: AlertEvidence): Promise<boolean> {
-    const id = await this.alerts.openAlertId(ev.cameraId, type);
-    const record = id ? await this.alerts.get(id) : null;
-    if (!record) return false;
-    // A retried frame whose first try got this far: already counted.
-    if (record.lastFrameId === ev.frameId) return true;
-    record.frames += 1;
-    record.lastSeenAt = ev.at;
-    record.lastFrameId = ev.frameId;
-    for (const [cls, n] of Object.entries(ev.classes)) record.classes[cls] = Math.max(record.classes[cls] ?? 0, n);
-    record.maxCoverage = Math.max(record.maxCoverage, ev.coverage);
-    record.trackIds = [...new Set([...record.trackIds, ...ev.trackIds])].slice(-100);
+  private async update(type: AlertType, ev: AlertEvidence, held: HeldAlertUpdates): Promise<boolean> {
+    const pending = held[type];
+    if (pending && ev.at - pending.syncedAt < ALERT_RECORD_SYNC_MS) {
+      // A frame already held (a re-delivered job) is not counted twice.
+      if (ev.at > pending.lastSeenAt) addTo(pending, frameOf(ev));
+      return true;
+    }
+    const record = await this.openRecord(ev.cameraId, type);
+    if (!record) {
+      delete held[type];
+      return false;
+    }
+    mergeHeld(record, pending);
+    // A frame the record counts already (a retried or re-delivered job) is not counted twice.
+    if (ev.at > record.lastSeenAt) addTo(record, frameOf(ev));
     const refresh = ev.at - record.updatedAt >= UPDATE_EVIDENCE_INTERVAL_MS;
     if (refresh) {
       await this.attachEvidence(record, ev);
       record.updatedAt = ev.at;
     }
     await this.alerts.save(record);
+    held[type] = nothingHeld(record.lastSeenAt);
     if (refresh) {
       alertsChanged.inc({ type, change: 'updated' });
       await this.events.publish({ type: 'alert.updated', cameraId: ev.cameraId, data: { alert: record } });
@@ -95,10 +159,12 @@ export class AlertService {
     return true;
   }
 
-  async resolve(type: AlertType, cameraId: string, at: number): Promise<void> {
-    const id = await this.alerts.openAlertId(cameraId, type);
-    const record = id ? await this.alerts.get(id) : null;
+  async resolve(type: AlertType, cameraId: string, at: number, held: HeldAlertUpdates = {}): Promise<void> {
+    const record = await this.openRecord(cameraId, type);
+    const pending = held[type];
+    delete held[type];
     if (!record) return;
+    mergeHeld(record, pending);
     record.status = 'resolved';
     record.resolvedAt = at;
     record.updatedAt = at;
@@ -107,6 +173,12 @@ export class AlertService {
     alertsChanged.inc({ type, change: 'resolved' });
     this.logger.info({ alertId: record.id, cameraId, type }, 'alert resolved');
     await this.events.publish({ type: 'alert.resolved', cameraId, data: { alert: record } });
+  }
+
+  /** The camera's open alert of this type, or null (none, or an operator closed it). */
+  private async openRecord(cameraId: string, type: AlertType): Promise<AlertRecord | null> {
+    const id = await this.alerts.openAlertId(cameraId, type);
+    return id ? this.alerts.get(id) : null;
   }
 
   private async attachEvidence(record: AlertRecord, ev: AlertEvidence): Promise<void> {

@@ -362,7 +362,7 @@ export class FrameProcessor {
         for (const type of FRAME_ALERT_TYPES) {
           const decision = rules.decisions[type];
           if (decision === 'none') continue;
-          const stillOpen = await this.d.alerts.apply(type, decision, evidence);
+          const stillOpen = await this.d.alerts.apply(type, decision, evidence, mem.alertUpdates);
           if (!stillOpen) mem.rules = markClosed(mem.rules, type);
         }
       }

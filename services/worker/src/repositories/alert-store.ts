@@ -25,17 +25,16 @@ export class AlertStore {
     const pointer = this.keys.openAlert(record.cameraId, record.type);
     const taken = await this.redis.set(pointer, record.id, 'NX');
     if (taken !== 'OK') return { id: (await this.redis.get(pointer))!, created: false };
+    // The record, then its place in the time index (two slots on a cluster, so not one MULTI):
+    // the index never lists an alert whose record is missing.
     await this.save(record);
+    await this.redis.zadd(this.keys.alertIndex(), record.openedAt, record.id);
     return { id: record.id, created: true };
   }
 
-  /**
-   * The record, then its place in the time index (two slots on a cluster, so not one MULTI):
-   * the index never lists an alert whose record is missing.
-   */
+  /** Writes a record; an alert enters the time index once, when it opens (openOnce). */
   async save(record: AlertRecord): Promise<void> {
     await this.redis.set(this.keys.alert(record.id), JSON.stringify(record));
-    await this.redis.zadd(this.keys.alertIndex(), record.openedAt, record.id);
   }
 
   /** Clears the open pointer if it still points at this alert. */

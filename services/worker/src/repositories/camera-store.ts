@@ -13,6 +13,7 @@ import {
   type RedisKeys,
 } from '@riverwatch/common';
 import { emptyRuleState, type AlertRuleState } from '../alerts/alert-rules.ts';
+import type { HeldAlertUpdates } from '../alerts/alert-service.ts';
 import { emptyTrackerState, type TrackerState } from '../tracking/debris-tracker.ts';
 
 /** What the worker remembers about a camera between frames. */
@@ -26,10 +27,12 @@ export interface CameraMemory {
   frozenFrames: number;
   /** When a commit last set the live frame's TTL: it is refreshed every few minutes, not every frame. */
   liveTtlSetAt: number;
+  /** What frames added to the camera's open alerts since their records were last written. */
+  alertUpdates: HeldAlertUpdates;
 }
 
 function freshMemory(): CameraMemory {
-  return { lastSeq: -1, lastCapturedAt: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0, liveTtlSetAt: 0 };
+  return { lastSeq: -1, lastCapturedAt: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0, liveTtlSetAt: 0, alertUpdates: {} };
 }
 
 type ConfigDefaults = { detectorModel: string; segmenterModel: string };
@@ -81,16 +84,15 @@ export class CameraStore {
   }
 
   /**
-   * What a frame's commit starts from, in one round trip under the camera's lock: the camera's
+   * What a frame's commit starts from, in one command under the camera's lock: the camera's
    * config (null: deleted, since the API deletes the config first) and its memory.
    */
   async readUnderLock(cameraId: string, defaults: ConfigDefaults): Promise<{ config: CameraConfig | null; memory: CameraMemory }> {
-    const [config, memory] = (await this.redis.pipeline().get(this.keys.camera(cameraId)).get(this.keys.tracker(cameraId)).exec()) ?? [];
-    if (config?.[0] || memory?.[0]) throw config?.[0] ?? memory?.[0];
-    const memoryJson = memory?.[1] as string | null;
+    // One MGET: both keys carry the camera's hash tag (one slot on a cluster).
+    const [config, memory] = await this.redis.mget(this.keys.camera(cameraId), this.keys.tracker(cameraId));
     return {
-      config: this.remember(cameraId, config?.[1] as string | null, defaults),
-      memory: memoryJson ? { ...freshMemory(), ...(JSON.parse(memoryJson) as CameraMemory) } : freshMemory(),
+      config: this.remember(cameraId, config ?? null, defaults),
+      memory: memory ? { ...freshMemory(), ...(JSON.parse(memory) as CameraMemory) } : freshMemory(),
     };
   }
 
