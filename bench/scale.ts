@@ -1,6 +1,7 @@
 /**
  * npm run bench:scale [-- --json] [--cameras N] [--fps N] [--seconds N] [--warmup N] [--concurrency N]
  *                       [--configs w1-i1,w2-i1,w1-i2,w2-i2,w2-i2-cluster] [--sample N] [--idle N] [--batch-max N]
+ *                       [--review-interval S]
  *
  * The same camera load through different deployments, each service in its own process
  * (`riverwatch start --services ...`): --cameras file cameras streaming the bundled river
@@ -46,6 +47,8 @@ const { values: args } = parseArgs({
     sample: { type: 'string', default: '5' },
     idle: { type: 'string', default: '5' },
     'batch-max': { type: 'string', default: '32' },
+    // The product's default (config REVIEW_INTERVAL_SECONDS); 0 sends every uncertain frame to labelling.
+    'review-interval': { type: 'string', default: '30' },
   },
 });
 const cameraCount = positive('cameras', args.cameras);
@@ -56,6 +59,8 @@ const concurrency = positive('concurrency', args.concurrency);
 const sampleSeconds = positive('sample', args.sample);
 const idleSeconds = positive('idle', args.idle);
 const batchMaxFrames = positive('batch-max', args['batch-max']);
+const reviewIntervalSeconds = Number(args['review-interval']);
+if (!Number.isInteger(reviewIntervalSeconds) || reviewIntervalSeconds < 0) throw new Error(`--review-interval must be a whole number of seconds >= 0, got ${args['review-interval']}`);
 
 interface Deployment {
   name: string;
@@ -153,6 +158,7 @@ try {
     fps,
     offeredFramesPerSecond: cameraCount * fps,
     workerConcurrency: concurrency,
+    reviewIntervalSeconds,
     maxCommandsPerFrame: MAX_COMMANDS_PER_FRAME,
     results: rows,
     failures,
@@ -196,8 +202,8 @@ async function measure(d: Deployment, index: number, s3: S3Server): Promise<Scal
         extra: {
           INFERENCE_TARGETS: ports.map((p) => `127.0.0.1:${p}`).join(','),
           WORKER_CONCURRENCY: String(concurrency),
-          // Every uncertain frame may go to the labelling set, as in bench:pipeline: the worker's heaviest path.
-          REVIEW_INTERVAL_SECONDS: '0',
+          // At most one uncertain frame per camera and interval goes to the labelling set (0: every one, the worker's heaviest path).
+          REVIEW_INTERVAL_SECONDS: String(reviewIntervalSeconds),
           ...extra,
         },
       });

@@ -16,6 +16,9 @@ export interface ReviewOptions {
  * (the model's own guesses, for a human to correct) and are indexed by time.
  */
 export class ReviewSampler {
+  /** Per camera, when the shared throttle (Redis) lets the next uncertain frame through, as this worker last learnt it. */
+  private readonly throttledUntil = new Map<string, number>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -27,12 +30,30 @@ export class ReviewSampler {
   async consider(frame: FrameJob, bytes: Buffer, detections: Detection[], classes: string[]): Promise<boolean> {
     const [low, high] = this.options.band;
     if (!detections.some((d) => d.score >= low && d.score < high)) return false;
-    const interval = this.options.perCameraIntervalSeconds;
-    if (interval > 0 && (await this.redis.set(this.keys.reviewThrottle(frame.cameraId), frame.frameId, 'EX', interval, 'NX')) !== 'OK') return false;
+    if (!(await this.takeTurn(frame.cameraId))) return false;
     const labels = toYoloLabels(detections.filter((d) => d.score >= low), frame.width, frame.height);
     await this.save(frame.cameraId, frame.frameId, frame.capturedAt, bytes, labels, { reason: 'uncertain', classes, width: frame.width, height: frame.height });
     reviewFramesSaved.inc({ reason: 'uncertain' });
     return true;
+  }
+
+  /**
+   * At most one uncertain frame per camera and interval, across all workers: a `SET NX` whose
+   * value is the time it lapses. A worker that finds it taken learns that time from the same
+   * command (`GET`) and asks Redis again only after it, so a camera whose frames are often
+   * uncertain costs one command per worker and interval, not one per frame.
+   */
+  private async takeTurn(cameraId: string): Promise<boolean> {
+    const interval = this.options.perCameraIntervalSeconds;
+    if (interval <= 0) return true;
+    const now = Date.now();
+    if (now < (this.throttledUntil.get(cameraId) ?? 0)) return false;
+    const until = now + interval * 1000;
+    const held = (await this.redis.call('SET', this.keys.reviewThrottle(cameraId), String(until), 'EX', String(interval), 'NX', 'GET')) as string | null;
+    this.throttledUntil.delete(cameraId); // re-inserted last: Map order is the recency order
+    this.throttledUntil.set(cameraId, held === null ? until : Number(held) || now + 1000);
+    if (this.throttledUntil.size > MAX_THROTTLED_CAMERAS) this.throttledUntil.delete(this.throttledUntil.keys().next().value!);
+    return held === null;
   }
 
   /** An operator said the alert was wrong: its frame becomes a hard negative (no labels). */
@@ -73,3 +94,5 @@ export class ReviewSampler {
     this.logger.info({ cameraId, frameId, reason: meta.reason }, 'frame saved for labelling');
   }
 }
+
+const MAX_THROTTLED_CAMERAS = 4096;
