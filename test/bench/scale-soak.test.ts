@@ -21,8 +21,8 @@ function runTool(script: string, args: string[]): Promise<{ code: number | null;
 }
 
 describe('bench tools', () => {
-  it('bench:scale measures a deployment with two inference servers on a Redis Cluster and leaves no committed frame bytes', async () => {
-    const run = await runTool('bench/scale.ts', ['--configs', 'w1-i2-cluster', '--cameras', '2', '--fps', '2', '--seconds', '3', '--warmup', '0', '--sample', '2', '--idle', '1']);
+  it('bench:scale measures a deployment with two inference servers and frame batches on a Redis Cluster and leaves no committed frame bytes', async () => {
+    const run = await runTool('bench/scale.ts', ['--configs', 'w1-i2-cluster-b250', '--cameras', '2', '--fps', '2', '--seconds', '3', '--warmup', '0', '--sample', '2', '--idle', '1']);
     expect(run.stdout, run.stderr.slice(-3000)).toMatch(/^\{/);
     const report = JSON.parse(run.stdout) as {
       cores: number;
@@ -51,9 +51,9 @@ describe('bench tools', () => {
       cpuMsPerFrame: Record<string, number>;
       frameKeysLeft: number;
       committedFrameKeysLeft: number;
-      sample: { frames: number; sentPerFrame: number; inScriptsPerFrame: number; byService: Record<string, number>; sent: Record<string, number>; inScripts: Record<string, number> };
+      sample: { frames: number; sentPerFrame: number; inScriptsPerFrame: number; byService: Record<string, number>; sent: Record<string, number>; inScripts: Record<string, number>; byKey: Record<string, number> };
     };
-    expect(row).toMatchObject({ config: 'w1-i2-cluster', workers: 1, inferenceServers: 2, redis: 'cluster', redisServers: 3 });
+    expect(row).toMatchObject({ config: 'w1-i2-cluster-b250', workers: 1, inferenceServers: 2, redis: 'cluster', redisServers: 3, batchWindowMs: 250, batchMaxFrames: 32 });
     expect(row.framesCommitted).toBeGreaterThan(0);
     expect(row.framesPerSecond).toBeGreaterThan(0);
     expect(row.p95LatencyMs).toBeGreaterThanOrEqual(row.p50LatencyMs);
@@ -69,6 +69,9 @@ describe('bench tools', () => {
     expect(row.cpuMsPerFrame.worker).toBeGreaterThan(0);
     expect(row.cpuMsPerFrame.inference).toBeGreaterThan(0);
     expect(row.sample.sent.evalsha).toBeGreaterThan(0);
+    // Every frame's commit is one script on its camera's keys (ids taken out of the key names).
+    expect(row.sample.byKey['evalsha sc0:cam:{*}:lock']).toBeGreaterThan(0);
+    expect(row.sample.byKey['set sc0:batch:*']).toBeGreaterThan(0);
     // Both ingest (queues frames) and the worker (takes and finishes them) talk to Redis for every frame.
     expect(row.sample.byService.ingest).toBeGreaterThan(0);
     expect(row.sample.byService.worker).toBeGreaterThan(0);
