@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { createRedis } from '@riverwatch/common';
+import { ID_PATTERN, createRedis } from '@riverwatch/common';
 
 export interface RedisStats {
   /** Calls per command (lower case, `cmdstat_` dropped; subcommands as `client|setname`). */
@@ -107,15 +107,15 @@ const KEYLESS = new Set(['multi', 'exec', 'discard', 'ping', 'info', 'client', '
 
 /**
  * A key with its ids taken out, so keys of one kind count together: a hash tag other than
- * the queue's becomes `{*}` (a camera id), and a segment holding a digit run or an id
- * (job ids, frame ids, batch ids, alert ids) becomes `*`.
+ * the queues' (`{<prefix>:q}`) becomes `{*}` (a camera id), and a segment that is an id (`newId`:
+ * frame, batch, alert ids), a uuid or holds a digit run (BullMQ job ids) becomes `*`.
  * `rw:cam:{cam-3}:live` -> `rw:cam:{*}:live`, `{rw:q}:frames:f-12` -> `{rw:q}:frames:*`.
  */
 export function keyFamily(key: string): string {
   return key
-    .replace(/\{(?!rw:q\})[^}]*\}/g, '{*}')
+    .replace(/\{(?![^}]*:q\})[^}]*\}/g, '{*}')
     .split(':')
-    .map((seg) => (/\d{2,}|^[0-9a-f-]{16,}$/i.test(seg) && !seg.includes('{') ? '*' : seg))
+    .map((seg) => (!seg.includes('{') && (ID_PATTERN.test(seg) || /\d{2,}|^[0-9a-f-]{16,}$/i.test(seg)) ? '*' : seg))
     .join(':');
 }
 

@@ -71,6 +71,27 @@ describe('ingest replicas share cameras through leases', () => {
     expect(registry.sort()).toEqual(['rep-a', 'rep-b']);
   });
 
+  it('renews a lease once a third of it has passed, not every sync, and keeps it', async () => {
+    const key = t.keys.cameraLease(CAMERAS[0]!);
+    const holder = await waitFor('the lease held', 30_000, async () => (await t.redis.get(key)) ?? undefined);
+    let renewals = 0;
+    let minTtl = LEASE_MS;
+    let last = await t.redis.pttl(key);
+    const until = Date.now() + 2 * LEASE_MS;
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 25));
+      const ttl = await t.redis.pttl(key);
+      if (ttl > last) renewals++;
+      minTtl = Math.min(minTtl, ttl);
+      last = ttl;
+    }
+    expect(await t.redis.get(key)).toBe(holder);
+    expect(minTtl).toBeGreaterThan(0);
+    // 2 lease periods are ~13 syncs of 300 ms; a renewal every third of the lease (+ up to one sync) is 4-6.
+    expect(renewals).toBeGreaterThanOrEqual(2);
+    expect(renewals).toBeLessThanOrEqual(8);
+  });
+
   it('a SIGKILLed replica\'s cameras move to the survivor within one lease period (plus one sync)', async () => {
     const victim = replicas.get('rep-a')!;
     const orphans = ffmpegChildrenOf(victim.pid!).map((l) => Number(l.split(/\s+/)[0]));

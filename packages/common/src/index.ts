@@ -13,6 +13,7 @@ export * from './metrics.ts';
 export * from './model-config.ts';
 export * from './ops-server.ts';
 export * from './queues.ts';
+export * from './recent-map.ts';
 export * from './redis.ts';
 export * from './s3.ts';
 export * from './service.ts';

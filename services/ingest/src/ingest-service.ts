@@ -86,7 +86,8 @@ export class IngestService {
     }
 
     // A lease is renewed once a third of it has passed, not every sync: each renewal is a script per camera.
-    const due = [...this.held].filter(([, h]) => Date.now() - h.renewedAt >= this.settings.leaseMs / 3).map(([id]) => id);
+    const checkedAt = Date.now();
+    const due = [...this.held].filter(([, h]) => checkedAt - h.renewedAt >= this.settings.leaseMs / 3).map(([id]) => id);
     const renewed = await this.leases.renew(due);
     const now = Date.now();
     for (const [id, ok] of renewed) {

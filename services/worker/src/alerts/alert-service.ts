@@ -26,17 +26,13 @@ const UPDATE_EVIDENCE_INTERVAL_MS = 10_000;
  */
 export const ALERT_RECORD_SYNC_MS = 5_000;
 
-/** What frames added to an open alert since its record was last written. */
-export interface HeldAlertUpdate {
+/** What frames add to an alert: the record's counts. */
+type AlertCounts = Pick<AlertRecord, 'frames' | 'lastSeenAt' | 'lastFrameId' | 'classes' | 'maxCoverage' | 'trackIds'>;
+
+/** What frames added to an open alert since its record was last written (lastSeenAt = syncedAt while none). */
+export interface HeldAlertUpdate extends AlertCounts {
   /** Capture time of the newest frame the record counts. */
   syncedAt: number;
-  frames: number;
-  /** Capture time of the newest frame held here (= syncedAt while none is). */
-  lastSeenAt: number;
-  lastFrameId: string | null;
-  classes: Record<string, number>;
-  maxCoverage: number;
-  trackIds: number[];
 }
 
 /**
@@ -50,28 +46,24 @@ function nothingHeld(syncedAt: number): HeldAlertUpdate {
   return { syncedAt, frames: 0, lastSeenAt: syncedAt, lastFrameId: null, classes: {}, maxCoverage: 0, trackIds: [] };
 }
 
-/** Counts a frame (or frames held) into an alert record or a held update. */
-function addTo(
-  into: { frames: number; lastSeenAt: number; lastFrameId: string | null; classes: Record<string, number>; maxCoverage: number; trackIds: number[] },
-  add: { frames: number; at: number; frameId: string | null; classes: Record<string, number>; coverage: number; trackIds: number[] },
-): void {
+const countsOf = (ev: AlertEvidence): AlertCounts => ({ frames: 1, lastSeenAt: ev.at, lastFrameId: ev.frameId, classes: ev.classes, maxCoverage: ev.coverage, trackIds: ev.trackIds });
+
+/** Adds a frame's (or the held frames') counts to a record or a held update. */
+function addTo(into: AlertCounts, add: AlertCounts): void {
   into.frames += add.frames;
-  into.lastSeenAt = add.at;
-  into.lastFrameId = add.frameId;
+  into.lastSeenAt = add.lastSeenAt;
+  into.lastFrameId = add.lastFrameId;
   for (const [cls, n] of Object.entries(add.classes)) into.classes[cls] = Math.max(into.classes[cls] ?? 0, n);
-  into.maxCoverage = Math.max(into.maxCoverage, add.coverage);
+  into.maxCoverage = Math.max(into.maxCoverage, add.maxCoverage);
   into.trackIds = [...new Set([...into.trackIds, ...add.trackIds])].slice(-100);
 }
-
-const frameOf = (ev: AlertEvidence) => ({ frames: 1, at: ev.at, frameId: ev.frameId, classes: ev.classes, coverage: ev.coverage, trackIds: ev.trackIds });
-const heldOf = (h: HeldAlertUpdate) => ({ frames: h.frames, at: h.lastSeenAt, frameId: h.lastFrameId, classes: h.classes, coverage: h.maxCoverage, trackIds: h.trackIds });
 
 /**
  * The held frames go into the record unless it counts them already: a write whose frame then
  * failed to commit left the memory behind the record (the record's lastSeenAt says how far it counts).
  */
 function mergeHeld(record: AlertRecord, held: HeldAlertUpdate | undefined): void {
-  if (held?.frames && held.lastSeenAt > record.lastSeenAt) addTo(record, heldOf(held));
+  if (held?.frames && held.lastSeenAt > record.lastSeenAt) addTo(record, held);
 }
 
 /** Turns rule decisions into alert records, S3 evidence, live events and webhooks. */
@@ -134,7 +126,7 @@ export class AlertService {
     const pending = held[type];
     if (pending && ev.at - pending.syncedAt < ALERT_RECORD_SYNC_MS) {
       // A frame already held (a re-delivered job) is not counted twice.
-      if (ev.at > pending.lastSeenAt) addTo(pending, frameOf(ev));
+      if (ev.at > pending.lastSeenAt) addTo(pending, countsOf(ev));
       return true;
     }
     const record = await this.openRecord(ev.cameraId, type);
@@ -144,7 +136,7 @@ export class AlertService {
     }
     mergeHeld(record, pending);
     // A frame the record counts already (a retried or re-delivered job) is not counted twice.
-    if (ev.at > record.lastSeenAt) addTo(record, frameOf(ev));
+    if (ev.at > record.lastSeenAt) addTo(record, countsOf(ev));
     const refresh = ev.at - record.updatedAt >= UPDATE_EVIDENCE_INTERVAL_MS;
     if (refresh) {
       await this.attachEvidence(record, ev);

@@ -1,4 +1,4 @@
-import type { AlertRecord, Detection, FrameJob, Logger, Redis, RedisKeys } from '@riverwatch/common';
+import { RecentMap, type AlertRecord, type Detection, type FrameJob, type Logger, type Redis, type RedisKeys } from '@riverwatch/common';
 import type { EvidenceRepository } from '../repositories/evidence.ts';
 import { reviewFramesSaved } from '../metrics.ts';
 import { toYoloLabels } from './yolo-labels.ts';
@@ -17,7 +17,7 @@ export interface ReviewOptions {
  */
 export class ReviewSampler {
   /** Per camera, when the shared throttle (Redis) lets the next uncertain frame through, as this worker last learnt it. */
-  private readonly throttledUntil = new Map<string, number>();
+  private readonly throttledUntil = new RecentMap<string, number>(4096);
 
   constructor(
     private readonly redis: Redis,
@@ -50,9 +50,8 @@ export class ReviewSampler {
     if (now < (this.throttledUntil.get(cameraId) ?? 0)) return false;
     const until = now + interval * 1000;
     const held = (await this.redis.call('SET', this.keys.reviewThrottle(cameraId), String(until), 'EX', String(interval), 'NX', 'GET')) as string | null;
-    this.throttledUntil.delete(cameraId); // re-inserted last: Map order is the recency order
+    // A value from before the lapse time was stored (a frame id) says nothing: ask again in a second.
     this.throttledUntil.set(cameraId, held === null ? until : Number(held) || now + 1000);
-    if (this.throttledUntil.size > MAX_THROTTLED_CAMERAS) this.throttledUntil.delete(this.throttledUntil.keys().next().value!);
     return held === null;
   }
 
@@ -94,5 +93,3 @@ export class ReviewSampler {
     this.logger.info({ cameraId, frameId, reason: meta.reason }, 'frame saved for labelling');
   }
 }
-
-const MAX_THROTTLED_CAMERAS = 4096;

@@ -1,3 +1,4 @@
+import { RecentMap } from '@riverwatch/common';
 import { maskFromPng, type WaterMask } from '@riverwatch/vision';
 
 /** A camera's water mask as this worker holds it: decoded, with the frames it has used it for. */
@@ -19,12 +20,14 @@ export interface HeldMask {
  * least recently used cameras go first.
  */
 export class DecodedMasks {
-  private readonly byCamera = new Map<string, HeldMask>();
+  private readonly byCamera: RecentMap<string, HeldMask>;
 
   constructor(
-    private readonly maxCameras = 128,
+    maxCameras = 128,
     private readonly decode: (png: Uint8Array) => Promise<WaterMask> = maskFromPng,
-  ) {}
+  ) {
+    this.byCamera = new RecentMap(maxCameras);
+  }
 
   /** The mask this worker holds for the camera, if any. */
   held(cameraId: string): HeldMask | undefined {
@@ -57,9 +60,7 @@ export class DecodedMasks {
 
   /** A mask this worker segmented itself (used once, by that frame): the next frames of the camera use it without decoding. */
   remember(cameraId: string, at: number, version: string, mask: WaterMask, uses = 1): void {
-    this.byCamera.delete(cameraId); // re-inserted last: Map order is the recency order
     this.byCamera.set(cameraId, { at, version, mask, uses });
-    while (this.byCamera.size > this.maxCameras) this.byCamera.delete(this.byCamera.keys().next().value!);
   }
 
   get size(): number {

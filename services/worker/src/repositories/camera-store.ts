@@ -1,5 +1,6 @@
 import {
   DEFAULT_ALERT_RULES,
+  RecentMap,
   cameraDefaults,
   readCachedWaterMaskInfo,
   readCachedWaterMaskPng,
@@ -63,7 +64,7 @@ export const UPLOAD_CAMERA_ID = 'upload';
 
 /** Redis access for camera config, worker memory, water masks and summaries. */
 export class CameraStore {
-  private readonly configs = new Map<string, { at: number; config: CameraConfig }>();
+  private readonly configs = new RecentMap<string, { at: number; config: CameraConfig }>(MAX_CACHED_CONFIGS);
 
   constructor(
     private readonly redis: Redis,
@@ -98,9 +99,8 @@ export class CameraStore {
 
   private remember(cameraId: string, json: string | null, defaults: ConfigDefaults): CameraConfig | null {
     const config = json ? withDefaults(cameraId, json, defaults) : null;
-    this.configs.delete(cameraId); // re-inserted last: Map order is the recency order
     if (config) this.configs.set(cameraId, { at: Date.now(), config });
-    if (this.configs.size > MAX_CACHED_CONFIGS) this.configs.delete(this.configs.keys().next().value!);
+    else this.configs.delete(cameraId);
     return config;
   }
 
