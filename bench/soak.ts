@@ -10,7 +10,7 @@
  * the frames queue's waiting/active jobs, frames committed so far and whether the API
  * answers. Memory must be flat: per series, the mean of the last third of the run is
  * at most 10% above the mean of the first third. Redis is judged without what it keeps on
- * purpose for longer than a soak (frame history, commit claims: hours) or up to a fixed
+ * purpose for longer than a soak (frame history: hours) or up to a fixed
  * count (BullMQ's finished jobs and events), reported beside it. Exits 1 when
  * a series grew, a service died, the API stopped answering or no frame was committed in
  * the last third.
@@ -228,8 +228,7 @@ function residentBytes(pid: number): number {
 /**
  * Bytes Redis keeps on purpose for longer than a soak runs, or up to a fixed count that a
  * soak's first minutes fill: each camera's summary stream and frame ledger (retention
- * window), the per-frame commit claims (`cam:{id}:done:*`, 6 h TTL), the labelling set's
- * index (kept until an operator prunes it), the live event stream (last 10,000 events), and
+ * window), the labelling set's index (kept until an operator prunes it), the live event stream (last 10,000 events), and
  * BullMQ's finished frame jobs (the last 1,000 for 300 s) and event stream (~10,000 events).
  * Large sets are estimated from up to 200 sampled keys.
  */
@@ -242,11 +241,10 @@ async function retainedBytes(): Promise<number> {
   };
   const camKeys = await scanKeys(redis as Redis, `${keys.prefix}:cam:*`);
   const streams = camKeys.filter((k) => /:(frames|ledger)$/.test(k));
-  const claims = camKeys.filter((k) => /:done:/.test(k));
   const queueKey = (k: string) => `${keys.queuePrefix}:${QueueName.frames}:${k}`;
   const finishedJobs = [...(await redis.zrange(queueKey('completed'), 0, -1)), ...(await redis.zrange(queueKey('failed'), 0, -1))].map(queueKey);
   const sizes = await Promise.all([...streams, keys.reviewIndex(), keys.events(), queueKey('completed'), queueKey('failed'), queueKey('events')].map(usage));
-  return sizes.reduce((a, b) => a + b, 0) + (await estimate(claims)) + (await estimate(finishedJobs));
+  return sizes.reduce((a, b) => a + b, 0) + (await estimate(finishedJobs));
 }
 
 /** MEMORY USAGE of every key, summed by family: the key with its hash tag and ids replaced by `*`. */

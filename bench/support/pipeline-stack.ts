@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_ALERT_RULES, cameraDefaults, parseRedisUrl, type CameraConfig, type Redis, type RedisKeys } from '@riverwatch/common';
+import { DEFAULT_ALERT_RULES, cameraDefaults, parseRedisUrl, saveCameraConfig, type CameraConfig, type Redis, type RedisKeys } from '@riverwatch/common';
 import { startEmbeddedS3, startLocalRedis, startLocalRedisCluster, type LocalServer } from '@riverwatch/local-infra';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -79,10 +79,7 @@ export function benchCamera(id: string, overrides: Partial<CameraConfig> = {}): 
 
 /** Writes cameras where the services read them (config + camera index), as the API does. */
 export async function registerCameras(redis: Redis, keys: RedisKeys, cameras: CameraConfig[]): Promise<void> {
-  for (const camera of cameras) {
-    await redis.set(keys.camera(camera.id), JSON.stringify(camera));
-    await redis.sadd(keys.cameraIndex(), camera.id);
-  }
+  for (const camera of cameras) await saveCameraConfig(redis, keys, camera);
 }
 
 export interface ServiceProcess {

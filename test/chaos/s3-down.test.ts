@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStack, type Stack } from '@riverwatch/cli';
-import { QueueName, readLedger, type FrameJob } from '@riverwatch/common';
+import { QueueName, readFrameEvents, type FrameJob } from '@riverwatch/common';
 import { freePort, startEmbeddedS3, type LocalServer } from '@riverwatch/local-infra';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { repoRoot } from '../support/cli.ts';
@@ -78,7 +78,7 @@ describe('chaos: S3 down', () => {
     const report = await audit(ctx);
     // What became of the frames that were retrying: each has its one outcome.
     const outcomes: Record<string, number> = {};
-    for (const e of await readLedger(ctx.redis, ctx.keys, id)) if (e.event !== 'queued' && retrying.has(e.frameId)) outcomes[e.event] = (outcomes[e.event] ?? 0) + 1;
+    for (const e of await readFrameEvents(ctx.redis, ctx.keys, id)) if (e.event !== 'queued' && retrying.has(e.frameId)) outcomes[e.event] = (outcomes[e.event] ?? 0) + 1;
     printFigure(`S3 down ${OUTAGE_MS / 1000} s`, {
       alertKeysSeenDuringOutage: pointedAt.size,
       missingDuringOutage: missingDuringOutage.length,

@@ -47,7 +47,7 @@ describe('Redis Cluster', () => {
   });
 
   it('keeps each camera in one slot and the queues in one slot, while cameras spread over the masters', async () => {
-    const cameraKeys = (id: string) => [keys.camera(id), keys.cameraState(id), keys.frameSummaries(id), keys.openAlert(id, 'debris'), keys.cameraLease(id), keys.cameraInFlight(id)];
+    const cameraKeys = (id: string) => [keys.camera(id), keys.frameSummaries(id), keys.openAlert(id, 'debris'), keys.cameraLease(id), keys.cameraInFlight(id)];
     const owners = new Set<string>();
     for (const id of Array.from({ length: 12 }, (_, i) => `cam-${i}`)) {
       const slots = new Set(await Promise.all(cameraKeys(id).map((k) => redis.cluster('KEYSLOT', k))));

@@ -10,6 +10,8 @@ import {
   DEFAULT_ALERT_RULES,
   QueueName,
   createRedis,
+  deleteCameraConfig,
+  saveCameraConfig,
   type CameraConfig,
   type CameraStatus,
   type FrameJob,
@@ -80,15 +82,13 @@ export function cameraConfig(id: string, sourceUrl: string, over: Partial<Camera
   };
 }
 
-/** Writes a camera the way the API does: JSON at keys.camera, id in the index. */
+/** Writes a camera the way the API does: JSON at keys.camera, id in the index, the index's version bumped. */
 export async function putCamera(t: TestContext, camera: CameraConfig): Promise<void> {
-  await t.redis.set(t.keys.camera(camera.id), JSON.stringify(camera));
-  await t.redis.sadd(t.keys.cameraIndex(), camera.id);
+  await saveCameraConfig(t.redis, t.keys, camera);
 }
 
 export async function deleteCamera(t: TestContext, id: string): Promise<void> {
-  await t.redis.srem(t.keys.cameraIndex(), id);
-  await t.redis.del(t.keys.camera(id));
+  await deleteCameraConfig(t.redis, t.keys, id);
 }
 
 export async function readStatus(t: TestContext, id: string): Promise<Partial<Record<keyof CameraStatus, string>>> {

@@ -10,6 +10,7 @@ import {
   ledgerQueued,
   newId,
   openQueueEvents,
+  saveCameraConfig,
   type Redis,
   type AlertRecord,
   type AlertRules,
@@ -69,8 +70,7 @@ export async function saveCamera(ctx: TestContext, id: string, rules: Partial<Al
     createdAt: Date.now(),
     updatedAt: Date.now(),
   };
-  await ctx.redis.set(ctx.keys.camera(id), JSON.stringify(camera));
-  await ctx.redis.sadd(ctx.keys.cameraIndex(), id);
+  await saveCameraConfig(ctx.redis, ctx.keys, camera);
   return camera;
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '@riverwatch/cli';
-import { readLedger, type CameraConfig, type FrameSummary } from '@riverwatch/common';
+import { readFrameEvents, type CameraConfig, type FrameSummary } from '@riverwatch/common';
 import type { BatchResult } from '../../services/worker/src/pipeline/frame-processor.ts';
 import { loadClip, saveCamera } from '../support/clip-feeder.ts';
 import { waitFor } from '../ingest/helpers.ts';
@@ -24,7 +24,12 @@ describe('worker: frame batches', () => {
     await run?.stop();
   });
 
-  const outcomes = async (cameraId: string) => (await readLedger(run.ctx.redis, run.ctx.keys, cameraId)).filter((e) => e.event !== 'queued').map((e) => [e.frameId, e.event, e.reason]);
+  /** Each frame's outcomes (its ledger's and its history commit), e.g. `['committed']`, `['failed:corrupt']`. */
+  const outcomes = async (cameraId: string) => {
+    const byFrame: Record<string, string[]> = {};
+    for (const e of await readFrameEvents(run.ctx.redis, run.ctx.keys, cameraId)) if (e.event !== 'queued') (byFrame[e.frameId] ??= []).push(e.reason ? `${e.event}:${e.reason}` : e.event);
+    return byFrame;
+  };
   const history = async (cameraId: string) =>
     (await run.ctx.redis.xrange(run.ctx.keys.frameSummaries(cameraId), '-', '+')).map(([, f]) => (JSON.parse(f[1]!) as FrameSummary).frameId);
 
@@ -42,10 +47,7 @@ describe('worker: frame batches', () => {
     const [b1Second, b2First, b1First] = job.data.frames.map((f) => f.frameId);
     expect(await history('cam-b1')).toEqual([b1First, b1Second]);
     expect(await history('cam-b2')).toEqual([b2First]);
-    expect(await outcomes('cam-b1')).toEqual([
-      [b1First, 'committed', null],
-      [b1Second, 'committed', null],
-    ]);
+    expect(await outcomes('cam-b1')).toEqual({ [b1First!]: ['committed'], [b1Second!]: ['committed'] });
     // The live frame is the camera's newest, and the batch's bytes go once it is done.
     expect(JSON.parse((await ctx.redis.hget(ctx.keys.liveFrame('cam-b1'), 'json'))!)).toMatchObject({ frameId: b1Second });
     await waitFor('batch bytes deleted', 5000, async () => (await ctx.redis.exists(ctx.keys.frameBatch(job.data.batchId))) === 0);
@@ -64,11 +66,7 @@ describe('worker: frame batches', () => {
     );
     expect(await feeder.finished<BatchResult>(job)).toMatchObject({ frames: 3, failed: 0 });
     const [first, corrupt, third] = job.data.frames.map((f) => f.frameId);
-    expect(await outcomes('cam-b3')).toEqual([
-      [first, 'committed', null],
-      [corrupt, 'failed', 'corrupt'],
-      [third, 'committed', null],
-    ]);
+    expect(await outcomes('cam-b3')).toEqual({ [first!]: ['committed'], [corrupt!]: ['failed:corrupt'], [third!]: ['committed'] });
     expect((await feeder.queue.getJob(job.id!))?.attemptsMade).toBe(1);
   });
 
@@ -92,8 +90,8 @@ describe('worker: frame batches', () => {
     // The retry did only the broken camera's frame: the good one is in the history once.
     expect(finished?.progress).toEqual({ done: [good] });
     expect(await history('cam-b4')).toEqual([good]);
-    expect(await outcomes('cam-b4')).toEqual([[good, 'committed', null]]);
-    expect(await outcomes('cam-b5')).toEqual([[bad, 'failed', 'out_of_tries']]);
+    expect(await outcomes('cam-b4')).toEqual({ [good!]: ['committed'] });
+    expect(await outcomes('cam-b5')).toEqual({ [bad!]: ['failed:out_of_tries'] });
   });
 
   it('enters every frame of a batch whose bytes are gone as expired', async () => {
@@ -107,10 +105,7 @@ describe('worker: frame batches', () => {
       { bytesGone: true, attempts: 3 },
     );
     expect(await feeder.finished<BatchResult>(job)).toMatchObject({ frames: 2, failed: 2 });
-    expect((await outcomes('cam-b6')).map(([, event, reason]) => [event, reason])).toEqual([
-      ['failed', 'expired'],
-      ['failed', 'expired'],
-    ]);
+    expect(Object.values(await outcomes('cam-b6'))).toEqual([['failed:expired'], ['failed:expired']]);
   });
 
   it('leaves a ledger the audit finds whole: every batched frame with exactly one outcome', async () => {

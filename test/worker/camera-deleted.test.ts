@@ -27,7 +27,7 @@ describe('a camera deleted with an open alert', () => {
     for (let i = 0; i < 28; i++) await feeder.feed(cameraId, clip.frame(i), i);
     const [open] = await cameraAlerts(ctx, cameraId, 'debris');
     expect(open?.status).toBe('open');
-    const liveKeys = [ctx.keys.cameraState(cameraId), ctx.keys.frameSummaries(cameraId), ctx.keys.liveFrame(cameraId), ctx.keys.tracker(cameraId), ctx.keys.waterMask(cameraId)];
+    const liveKeys = [ctx.keys.frameSummaries(cameraId), ctx.keys.liveFrame(cameraId), ctx.keys.tracker(cameraId), ctx.keys.waterMask(cameraId)];
     expect(await ctx.redis.exists(...liveKeys)).toBe(liveKeys.length);
     expect((await ctx.store.list('masks', `${cameraId}/`)).length).toBeGreaterThan(0);
     // The mask the worker segmented, as operators see it through the API.

@@ -8,6 +8,7 @@ import { QueueName, type AlertRecord, type CameraEventJob, type LiveEvent } from
 import type { TestContext } from '../support/context.ts';
 import { runCli } from '../support/cli.ts';
 import { startModelStack, type ModelStack } from '../support/worker-stack.ts';
+import { HistoryRepository } from '../../services/api/src/repositories/history-repository.ts';
 import { alertFramesCounted, cameraAlerts, loadClip, saveCamera, truthCoverage, type ClipFeeder } from '../support/clip-feeder.ts';
 
 /**
@@ -90,7 +91,8 @@ describe('worker on rendered clips', () => {
       [feeder.capturedAt(10), feeder.capturedAt(10)],
       [feeder.capturedAt(10), feeder.capturedAt(4)],
     ]);
-    expect((JSON.parse((await ctx.redis.get(ctx.keys.cameraState('cam-late')))!) as { capturedAt: number }).capturedAt).toBe(feeder.capturedAt(10));
+    // The camera's latest (the API's history `latest`) is the newest capture, not the last filed.
+    expect((await new HistoryRepository(ctx.redis, ctx.keys).latest('cam-late'))?.capturedAt).toBe(feeder.capturedAt(10));
   });
 
   it('debris lying on the bank, off the water, raises no alert', async () => {

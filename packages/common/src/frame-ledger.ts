@@ -1,20 +1,25 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisKeys } from './keys.ts';
 import type { Redis } from './redis.ts';
+import type { FrameSummary } from './domain.ts';
 
 /**
  * The frame ledger: per camera, a Redis stream (`cam:{id}:ledger`) of what happened to each
- * frame ingest queued. Ingest writes `queued`; the worker (or ingest, when it replaces a
- * waiting frame) writes exactly one outcome: `committed`, `dropped` or `failed`, the last two
- * with a reason. `riverwatch audit` reads it back and checks that every frame has exactly one.
+ * frame ingest queued. Ingest writes `queued`; a frame then has exactly one outcome:
+ * `committed` (its summary in the camera's history stream, written by the worker's commit:
+ * readCommitted), or `dropped` or `failed` with a reason, written here by the worker (or by
+ * ingest, when it replaces a waiting frame). `riverwatch audit` reads both back and checks
+ * that every frame has exactly one.
  *
- * Cheap: each write is one XADD inside a MULTI the caller sends anyway (ingest's in-flight
- * MULTI, the worker's summary MULTI). Bounded: the queued write trims the stream to the
- * retention window (MINID) and sets its TTL to that window; outcome writes use NOMKSTREAM,
+ * Cheap: a committed frame, nearly every one, costs the ledger nothing beyond its `queued`
+ * (one XADD inside a MULTI ingest sends anyway). Bounded: the queued write trims the stream to
+ * the retention window (MINID) and sets its TTL to that window; outcome writes use NOMKSTREAM,
  * so they never create a ledger without a TTL (a deleted camera's, a test's own frames).
  */
 export type FrameOutcome = 'committed' | 'dropped' | 'failed';
 export type LedgerEvent = 'queued' | FrameOutcome;
+/** The outcomes written into the ledger itself (a commit is the frame's history entry). */
+export type LedgerOutcome = Exclude<FrameOutcome, 'committed'>;
 
 /** Reasons a frame is dropped (it was fine, but is not processed) or failed (it could not be). */
 export const LedgerReason = {
@@ -55,13 +60,12 @@ export function ledgerQueued(tx: ChainableCommander, keys: RedisKeys, cameraId: 
 }
 
 /** Adds a frame's outcome to a MULTI/pipeline. Written only into an existing ledger (ingest's). */
-export function ledgerOutcome(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frameId: string, outcome: FrameOutcome, reason?: string): ChainableCommander {
-  const fields = reason ? ['f', frameId, 'e', outcome, 'r', reason] : ['f', frameId, 'e', outcome];
-  return tx.xadd(keys.frameLedger(cameraId), 'NOMKSTREAM', '*', ...fields);
+export function ledgerOutcome(tx: ChainableCommander, keys: RedisKeys, cameraId: string, frameId: string, outcome: LedgerOutcome, reason: string): ChainableCommander {
+  return tx.xadd(keys.frameLedger(cameraId), 'NOMKSTREAM', '*', 'f', frameId, 'e', outcome, 'r', reason);
 }
 
 /** Writes one outcome on its own (paths that have no MULTI of their own: failures, drops). */
-export async function recordOutcome(redis: Redis, keys: RedisKeys, cameraId: string, frameId: string, outcome: FrameOutcome, reason?: string): Promise<void> {
+export async function recordOutcome(redis: Redis, keys: RedisKeys, cameraId: string, frameId: string, outcome: LedgerOutcome, reason: string): Promise<void> {
   const results = await ledgerOutcome(redis.multi(), keys, cameraId, frameId, outcome, reason).exec();
   for (const [err] of results ?? []) if (err) throw err;
 }
@@ -76,6 +80,41 @@ export async function readLedger(redis: Redis, keys: RedisKeys, cameraId: string
     if (page.length < 5000) return entries;
     start = `(${page[page.length - 1]![0]}`;
   }
+}
+
+/**
+ * The camera's committed frames as ledger entries (`committed`, at = the summary's processedAt):
+ * its history stream's entries filed at or after `sinceCapture` (ms of capture time).
+ */
+export async function readCommitted(redis: Redis, keys: RedisKeys, cameraId: string, sinceCapture = 0): Promise<LedgerEntry[]> {
+  const key = keys.frameSummaries(cameraId);
+  const entries: LedgerEntry[] = [];
+  for (let start = String(sinceCapture); ; ) {
+    const page = await redis.xrange(key, start, '+', 'COUNT', 5000);
+    for (const [id, fields] of page) {
+      const summary = parseSummaryFields(fields);
+      if (summary) entries.push({ id, at: summary.processedAt, frameId: summary.frameId, event: 'committed', reason: null, batchId: null });
+    }
+    if (page.length < 5000) return entries;
+    start = `(${page[page.length - 1]![0]}`;
+  }
+}
+
+/** A history stream entry's summary (its `json` field); null if it has none or it does not parse. */
+export function parseSummaryFields(fields: string[]): FrameSummary | null {
+  const i = fields.indexOf('json');
+  if (i < 0 || i + 1 >= fields.length) return null;
+  try {
+    return JSON.parse(fields[i + 1]!) as FrameSummary;
+  } catch {
+    return null;
+  }
+}
+
+/** Everything the ledger and the history say about the camera's frames (since `since` ms), in time order. */
+export async function readFrameEvents(redis: Redis, keys: RedisKeys, cameraId: string, since = 0): Promise<LedgerEntry[]> {
+  const [ledger, committed] = await Promise.all([readLedger(redis, keys, cameraId, { since }), readCommitted(redis, keys, cameraId, since)]);
+  return [...ledger, ...committed].sort((a, b) => a.at - b.at);
 }
 
 export function parseLedgerEntry(id: string, fields: string[]): LedgerEntry {

@@ -25,8 +25,9 @@ export class RedisKeys {
   cameraIndex(): string {
     return `${this.prefix}:cameras`;
   }
-  cameraState(cameraId: string): string {
-    return `${this.prefix}:cam:{${cameraId}}:state`;
+  /** Bumped (INCR) on every camera saved or deleted: readers re-list the cameras only when it moved. */
+  cameraIndexVersion(): string {
+    return `${this.prefix}:cameras:version`;
   }
   cameraStatus(cameraId: string): string {
     return `${this.prefix}:cam:{${cameraId}}:status`;
@@ -50,13 +51,10 @@ export class RedisKeys {
   tracker(cameraId: string): string {
     return `${this.prefix}:cam:{${cameraId}}:tracker`;
   }
-  /** Marks a frame as committed: re-delivery of the same frame changes nothing. */
-  frameDone(cameraId: string, frameId: string): string {
-    return `${this.prefix}:cam:{${cameraId}}:done:${frameId}`;
-  }
   /**
-   * What happened to each frame ingest queued (a stream: queued, then committed, dropped or
-   * failed with a reason), read by `riverwatch audit`. Trimmed to the history's retention window.
+   * What happened to each frame ingest queued (a stream: queued, then dropped or failed with a
+   * reason; a committed frame is its summary in the history stream), read by `riverwatch audit`.
+   * Trimmed to the history's retention window.
    */
   frameLedger(cameraId: string): string {
     return `${this.prefix}:cam:{${cameraId}}:ledger`;

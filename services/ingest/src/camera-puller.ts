@@ -29,7 +29,8 @@ interface Session {
   stalled: boolean;
 }
 
-const STATUS_EVERY_MS = 1000;
+/** The status hash's refresh (rates, counters); a change of state is written at once. */
+const STATUS_EVERY_MS = 2000;
 /** A stalled ffmpeg gets this long after SIGTERM to say what it was stuck on. */
 const STALL_KILL_GRACE_MS = 1000;
 

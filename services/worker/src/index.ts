@@ -114,7 +114,7 @@ export async function start(ctx: ServiceContext): Promise<WorkerService> {
     if (!outOfTries) return;
     const done = new Set(batchProgress(progress));
     for (const f of batched) {
-      if (done.has(f.frameId) || (await redis.exists(keys.frameDone(f.cameraId, f.frameId)))) continue;
+      if (done.has(f.frameId) || (await cameras.isCommitted(f.cameraId, f.frameId, f.capturedAt))) continue;
       framesProcessed.inc({ outcome: 'failed' });
       await recordOutcome(redis, keys, f.cameraId, f.frameId, 'failed', LedgerReason.outOfTries);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertRecord, LedgerEntry } from '@riverwatch/common';
-import { accountFrames, duplicateAlerts, duplicateHistory } from './frame-accounting.ts';
+import { accountFrames, duplicateAlerts } from './frame-accounting.ts';
 
 let seq = 0;
 const entry = (frameId: string, event: LedgerEntry['event'], reason: string | null = null): LedgerEntry => {
@@ -64,12 +64,6 @@ describe('accountFrames', () => {
     const account = accountFrames('cam', [entry('old', 'committed'), entry('a', 'queued'), entry('a', 'failed', 'expired'), entry('a', 'failed', 'expired')]);
     expect(account.counts).toMatchObject({ queued: 1, failed: 1, outcomesWithoutQueued: 1, inTwoStates: 0 });
     expect(account.problems).toEqual([]);
-  });
-});
-
-describe('duplicateHistory', () => {
-  it('names frames filed twice in the history', () => {
-    expect(duplicateHistory('cam', ['a', 'b', 'a', 'c', 'a'])).toEqual([{ kind: 'duplicate_history', cameraId: 'cam', frameId: 'a', detail: '3 history entries' }]);
   });
 });
 

@@ -9,7 +9,7 @@ export interface JobInfo {
 /** Job states in which the frame is still on its way: reported as in flight, not lost. */
 const IN_FLIGHT_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
-export type ProblemKind = 'lost' | 'two_states' | 'duplicate_commit' | 'duplicate_history' | 'duplicate_alert' | 'missing_evidence';
+export type ProblemKind = 'lost' | 'two_states' | 'duplicate_commit' | 'duplicate_alert' | 'missing_evidence';
 
 export interface AuditProblem {
   kind: ProblemKind;
@@ -111,13 +111,6 @@ function countOutcome(account: CameraAccount, event: LedgerEntry['event'], reaso
     account.counts.failed++;
     bump(account.failReasons, reason ?? 'no reason');
   }
-}
-
-/** History entries (frame summaries) of one camera filed twice for the same frame. */
-export function duplicateHistory(cameraId: string, frameIds: string[]): AuditProblem[] {
-  const seen = new Map<string, number>();
-  for (const id of frameIds) seen.set(id, (seen.get(id) ?? 0) + 1);
-  return [...seen].filter(([, n]) => n > 1).map(([frameId, n]) => ({ kind: 'duplicate_history' as const, cameraId, frameId, detail: `${n} history entries` }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import { QueueName, mgetKeys, readLedger, ledgerCameraId, scanKeys, type AlertRecord, type EvidenceStore, type FrameBatchJob, type FrameJob, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
-import { accountFrames, duplicateAlerts, duplicateHistory, emptyCounts, type AuditProblem, type FrameCounts, type JobInfo } from './frame-accounting.ts';
+import { QueueName, mgetKeys, readCommitted, readLedger, ledgerCameraId, scanKeys, type AlertRecord, type EvidenceStore, type FrameBatchJob, type FrameJob, type LedgerEntry, type Redis, type RedisKeys } from '@riverwatch/common';
+import { accountFrames, duplicateAlerts, emptyCounts, type AuditProblem, type FrameCounts, type JobInfo } from './frame-accounting.ts';
 
 export interface AuditOptions {
   redis: Redis;
@@ -18,7 +18,8 @@ export interface AuditReport {
   frames: FrameCounts;
   dropReasons: Record<string, number>;
   failReasons: Record<string, number>;
-  duplicates: { commits: number; history: number; alerts: number };
+  /** Frames committed more than once (history entries of one frame), alerts open twice at once. */
+  duplicates: { commits: number; alerts: number };
   alerts: { checked: number; missingEvidence: number };
   /** The first 100 problems found. */
   problems: AuditProblem[];
@@ -27,10 +28,15 @@ export interface AuditReport {
 }
 
 const MAX_PROBLEMS = 100;
+/**
+ * A frame's `committed` is its history entry, filed at its capture time (or later), and a
+ * frame is captured before it is queued: the history is read from this long before the window.
+ */
+const CAPTURE_TO_QUEUE_MARGIN_MS = 10 * 60_000;
 
 /**
- * Reads the frame ledger, the history and the alerts back and accounts for every frame
- * ingest queued since `since`. Read-only: safe on a running pipeline (frames still in the
+ * Reads the frame ledger, the history (a frame's commit) and the alerts back and accounts for
+ * every frame ingest queued since `since`. Read-only: safe on a running pipeline (frames still in the
  * queue are reported as in flight).
  */
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
@@ -48,7 +54,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     frames: emptyCounts(),
     dropReasons: {},
     failReasons: {},
-    duplicates: { commits: 0, history: 0, alerts: 0 },
+    duplicates: { commits: 0, alerts: 0 },
     alerts: { checked: 0, missingEvidence: 0 },
     problems: [],
     ok: true,
@@ -57,26 +63,27 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const queue = new Queue<FrameJob | FrameBatchJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
   try {
     for (const cameraId of cameraIds) {
+      // The commits of the frames queued in the window (the ledger's), from the history.
+      const withCommits = async (ledger: LedgerEntry[]) => {
+        const queued = new Set(ledger.flatMap((e) => (e.event === 'queued' ? [e.frameId] : [])));
+        const committed = await readCommitted(redis, keys, cameraId, Math.max(0, since - CAPTURE_TO_QUEUE_MARGIN_MS));
+        return [...ledger, ...committed.filter((e) => queued.has(e.frameId))];
+      };
       const first = await readLedger(redis, keys, cameraId, { since });
-      // Frames with no outcome yet: their jobs are looked up, then the ledger is read again from
-      // where it ended, so a frame finished in between is counted by its outcome, not as lost.
+      // Frames with no outcome yet: their jobs are looked up, then the ledger and the history are
+      // read again, so a frame finished in between is counted by its outcome, not as lost.
       const jobs = new Map<string, JobInfo>();
       // A batched frame's job is its batch's (named by its `queued` entry).
       const batchOf = new Map(first.flatMap((e) => (e.batchId ? [[e.frameId, e.batchId] as const] : [])));
-      for (const frameId of accountFrames(cameraId, first).unresolved) jobs.set(frameId, await jobInfo(queue, batchOf.get(frameId) ?? frameId));
+      for (const frameId of accountFrames(cameraId, await withCommits(first)).unresolved) jobs.set(frameId, await jobInfo(queue, batchOf.get(frameId) ?? frameId));
       const last = first.at(-1)?.id;
       const tail = last ? await readLedger(redis, keys, cameraId, { afterId: last }) : [];
-      const account = accountFrames(cameraId, [...first, ...tail], jobs);
+      const account = accountFrames(cameraId, await withCommits([...first, ...tail]), jobs);
       for (const k of Object.keys(report.frames) as (keyof FrameCounts)[]) report.frames[k] += account.counts[k];
       merge(report.dropReasons, account.dropReasons);
       merge(report.failReasons, account.failReasons);
       report.duplicates.commits += account.duplicateCommits;
       problems.push(...account.problems);
-
-      const history = await redis.xrange(keys.frameSummaries(cameraId), String(since), '+');
-      const dupHistory = duplicateHistory(cameraId, history.map(([, f]) => (JSON.parse(f[f.indexOf('json') + 1]!) as FrameSummary).frameId));
-      report.duplicates.history += dupHistory.length;
-      problems.push(...dupHistory);
     }
 
     const alerts = await alertsSince(redis, keys, since, opts.cameraId);

@@ -35,7 +35,7 @@ function summary(r: AuditReport): string {
     `frames queued ${f.queued} in ${r.cameras} camera(s) since ${new Date(r.since).toISOString()}`,
     `  committed ${f.committed}, dropped ${f.dropped} (${reasons(r.dropReasons)}), failed ${f.failed} (${reasons(r.failReasons)}), in flight ${f.inFlight}`,
     `  lost ${f.lost}, in two states ${f.inTwoStates}`,
-    `duplicates: commits ${r.duplicates.commits}, history ${r.duplicates.history}, alerts ${r.duplicates.alerts}`,
+    `duplicates: commits ${r.duplicates.commits}, alerts ${r.duplicates.alerts}`,
     `alerts checked ${r.alerts.checked}, evidence missing ${r.alerts.missingEvidence}`,
     ...r.problems.map((p) => `  ${p.kind} camera ${p.cameraId}${p.frameId ? ` frame ${p.frameId}` : ''}${p.alertId ? ` alert ${p.alertId}` : ''}: ${p.detail}`),
     r.ok ? 'ok' : 'NOT OK',

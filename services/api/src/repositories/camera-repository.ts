@@ -1,4 +1,4 @@
-import { listCameras, type CameraConfig, type Redis, type RedisKeys } from '@riverwatch/common';
+import { deleteCameraConfig, listCameras, saveCameraConfig, type CameraConfig, type Redis, type RedisKeys } from '@riverwatch/common';
 
 /** Camera configs: JSON per camera, ids in one set that ingest watches. */
 export class CameraRepository {
@@ -16,17 +16,14 @@ export class CameraRepository {
     return json ? (JSON.parse(json) as CameraConfig) : null;
   }
 
-  /** Config first, then the index: ingest only ever sees ids whose config exists. */
-  async save(camera: CameraConfig): Promise<void> {
-    await this.redis.set(this.keys.camera(camera.id), JSON.stringify(camera));
-    await this.redis.sadd(this.keys.cameraIndex(), camera.id);
+  /** Config first, then the index, then the index's version: ingest only ever sees ids whose config exists. */
+  save(camera: CameraConfig): Promise<void> {
+    return saveCameraConfig(this.redis, this.keys, camera);
   }
 
   /** Index first, then the config (the reverse of save). */
-  async delete(id: string): Promise<boolean> {
-    const removed = await this.redis.srem(this.keys.cameraIndex(), id);
-    const deleted = await this.redis.del(this.keys.camera(id));
-    return removed + deleted > 0;
+  delete(id: string): Promise<boolean> {
+    return deleteCameraConfig(this.redis, this.keys, id);
   }
 
   /** Ingest's status hash (strings); empty when ingest has not reported yet. */

@@ -1,4 +1,4 @@
-import type { FrameSummary, Redis, RedisKeys } from '@riverwatch/common';
+import { parseSummaryFields, type FrameSummary, type Redis, type RedisKeys } from '@riverwatch/common';
 
 const READ_BATCH = 1000;
 
@@ -17,7 +17,7 @@ export class HistoryRepository {
     while (out.length < max) {
       const entries = await this.redis.xrange(key, start, String(toMs), 'COUNT', READ_BATCH);
       for (const [, fields] of entries) {
-        const summary = parseFields(fields);
+        const summary = parseSummaryFields(fields);
         if (summary) out.push(summary);
       }
       if (entries.length < READ_BATCH) break;
@@ -26,18 +26,18 @@ export class HistoryRepository {
     return out.slice(0, max);
   }
 
+  /**
+   * The summary of the newest frame captured. The stream's last entry, unless that is a late
+   * frame (committed after a newer one): a late frame is filed at the newest capture time, so
+   * the newest frame is then among the entries of that millisecond.
+   */
   async latest(cameraId: string): Promise<FrameSummary | null> {
-    const [entry] = await this.redis.xrevrange(this.keys.frameSummaries(cameraId), '+', '-', 'COUNT', 1);
-    return entry ? parseFields(entry[1]) : null;
-  }
-}
-
-function parseFields(fields: string[]): FrameSummary | null {
-  const i = fields.indexOf('json');
-  if (i < 0 || i + 1 >= fields.length) return null;
-  try {
-    return JSON.parse(fields[i + 1]!) as FrameSummary;
-  } catch {
-    return null;
+    const key = this.keys.frameSummaries(cameraId);
+    const [last] = await this.redis.xrevrange(key, '+', '-', 'COUNT', 1);
+    const summary = last ? parseSummaryFields(last[1]) : null;
+    const filedAt = last ? last[0].split('-')[0]! : '';
+    if (!summary || String(summary.capturedAt) === filedAt) return summary;
+    const sameMs = (await this.redis.xrange(key, filedAt, filedAt)).flatMap(([, f]) => parseSummaryFields(f) ?? []);
+    return sameMs.reduce((newest, s) => (s.capturedAt > newest.capturedAt ? s : newest), summary);
   }
 }

@@ -301,14 +301,16 @@ export class FrameProcessor {
    * camera gets no new state after its clean-up). The camera's config is read fresh here, with
    * its memory, in one round trip: the frame's zones and rules are the camera's current ones.
    *
-   * The commit point is one script (CameraStore.commitFrame): claim, summary, ledger `committed`,
-   * memory and live frame are written together, or none of them, and the lock goes with them.
-   * A frame that fails before it (S3 down while an alert's evidence is written, Redis gone)
-   * leaves no claim, so the job's retry does the frame. What the failed try wrote is safe to
-   * write again: the tracker and rules only move forward (a frame at or before the last one is
-   * 'late'), an open alert is taken with NX, and an alert update skips a frame it already has.
-   * A re-delivered frame is always late (its commit moved the camera's memory past it), so it
-   * touches no alert before its commit finds it a duplicate.
+   * A frame captured after the newest one committed (the memory's committedUpTo) cannot have
+   * been committed: nearly every frame. Any other (a re-delivery, a late frame) is looked up in
+   * the history first, under the lock, so a duplicate touches no alert and writes nothing.
+   *
+   * The commit point is one script (CameraStore.commitFrame): summary, memory and live frame are
+   * written together, or none of them, and the lock goes with them. A frame that fails before it
+   * (S3 down while an alert's evidence is written, Redis gone) leaves no summary, so the job's
+   * retry does the frame. What the failed try wrote is safe to write again: the tracker and rules
+   * only move forward (a frame at or before the last one is 'late'), an open alert is taken with
+   * NX, and an alert update skips a frame it already has.
    */
   private async commitCameraFrame(frame: FrameJob, bytes: Buffer, inf: InferenceOutcome): Promise<{ outcome: 'committed' | 'duplicate'; result: FrameResult } | 'camera_deleted'> {
     const thumb = await greyThumbnail(bytes);
@@ -319,6 +321,7 @@ export class FrameProcessor {
       const { config: camera, memory: mem } = await this.d.cameras.readUnderLock(cameraId, this.d.config.worker);
       if (!camera) return 'camera_deleted';
       const result = this.frameResult(frame, camera, inf);
+      if (frame.capturedAt <= mem.committedUpTo && (await this.d.cameras.isCommitted(cameraId, frame.frameId, frame.capturedAt))) return { outcome: 'duplicate', result };
       // A frame older than one already committed (parallel workers) still counts, but must not move the tracker back in time.
       const late = frame.seq <= mem.lastSeq && frame.capturedAt <= mem.lastCapturedAt;
       const counts = countByClass(result.detections);
@@ -341,6 +344,7 @@ export class FrameProcessor {
         mem.rules = rules.state;
         mem.lastSeq = frame.seq;
         mem.lastCapturedAt = frame.capturedAt;
+        mem.committedUpTo = Math.max(mem.committedUpTo, frame.capturedAt);
         // The live frame's TTL is set every few minutes, not every frame: it lapses LIVE_FRAME_TTL_SECONDS
         // (less at most LIVE_TTL_REFRESH_MS) after the camera's last frame.
         if (Date.now() - mem.liveTtlSetAt >= LIVE_TTL_REFRESH_MS) {
@@ -381,12 +385,12 @@ export class FrameProcessor {
       const state = late
         ? {}
         : { memory: mem, live: { frameId: frame.frameId, capturedAt: frame.capturedAt, width: frame.width, height: frame.height, detections: result.detections, jpeg: bytes }, liveTtlSeconds };
-      outcome = await this.d.cameras.commitFrame(cameraId, token, summary, mem.lastCapturedAt, state);
+      outcome = await this.d.cameras.commitFrame(cameraId, token, summary, mem.committedUpTo, state);
       if (outcome === 'lock_lost') throw new Error(`camera ${cameraId}: lock lost before frame ${frame.frameId} committed (held past its TTL); the job retries`);
       return { outcome, result };
     } finally {
       // The commit script released the lock; any other way out releases it here.
-      if (outcome !== 'committed' && outcome !== 'duplicate') await this.d.cameras.unlock(cameraId, token).catch(() => {});
+      if (outcome !== 'committed') await this.d.cameras.unlock(cameraId, token).catch(() => {});
     }
   }
 }

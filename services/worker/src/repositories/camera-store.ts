@@ -21,6 +21,11 @@ import { emptyTrackerState, type TrackerState } from '../tracking/debris-tracker
 export interface CameraMemory {
   lastSeq: number;
   lastCapturedAt: number;
+  /**
+   * The newest capture time of any frame committed: a frame captured after it cannot have been
+   * committed before, so only frames at or before it are looked up in the history (isCommitted).
+   */
+  committedUpTo: number;
   tracker: TrackerState;
   rules: AlertRuleState;
   /** Tiny greyscale thumbnail of the previous frame (base64), for frozen-view checks. */
@@ -33,7 +38,7 @@ export interface CameraMemory {
 }
 
 function freshMemory(): CameraMemory {
-  return { lastSeq: -1, lastCapturedAt: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0, liveTtlSetAt: 0, alertUpdates: {} };
+  return { lastSeq: -1, lastCapturedAt: 0, committedUpTo: 0, tracker: emptyTrackerState(), rules: emptyRuleState(), lastThumb: null, frozenFrames: 0, liveTtlSetAt: 0, alertUpdates: {} };
 }
 
 type ConfigDefaults = { detectorModel: string; segmenterModel: string };
@@ -90,11 +95,11 @@ export class CameraStore {
    */
   async readUnderLock(cameraId: string, defaults: ConfigDefaults): Promise<{ config: CameraConfig | null; memory: CameraMemory }> {
     // One MGET: both keys carry the camera's hash tag (one slot on a cluster).
-    const [config, memory] = await this.redis.mget(this.keys.camera(cameraId), this.keys.tracker(cameraId));
-    return {
-      config: this.remember(cameraId, config ?? null, defaults),
-      memory: memory ? { ...freshMemory(), ...(JSON.parse(memory) as CameraMemory) } : freshMemory(),
-    };
+    const [config, json] = await this.redis.mget(this.keys.camera(cameraId), this.keys.tracker(cameraId));
+    const memory = json ? { ...freshMemory(), ...(JSON.parse(json) as CameraMemory) } : freshMemory();
+    // A memory written before committedUpTo existed: its last capture time was committed.
+    memory.committedUpTo = Math.max(memory.committedUpTo, memory.lastCapturedAt);
+    return { config: this.remember(cameraId, config ?? null, defaults), memory };
   }
 
   private remember(cameraId: string, json: string | null, defaults: ConfigDefaults): CameraConfig | null {
@@ -118,40 +123,35 @@ export class CameraStore {
 
   /**
    * Commits a frame in one script (atomic, one round trip), under the camera's lock taken with
-   * lock(): the frame's claim (a frame id commits at most once: 'duplicate' otherwise), its
-   * summary into the camera's history stream and, unless it is late, as the camera's latest
-   * state; the camera's memory (tracker, rules) and its live frame when given; the frame
-   * ledger's `committed`. The lock is released by the same script, and nothing is written
-   * if the lock is no longer this caller's ('lock_lost': it expired and another worker took
-   * it). A history write that fails gives the claim back, so the job's retry commits the frame.
+   * lock(): its summary into the camera's history stream (which is also the frame's `committed`
+   * for the audit), the camera's memory (tracker, rules) and its live frame when given. The
+   * lock is released by the same script, and nothing is written if the lock is no longer this
+   * caller's ('lock_lost': it expired and another worker took it) or the history write fails.
+   * Whether the frame was committed before is the caller's to ask first (isCommitted), under
+   * the same lock.
    *
    * Stream ids come from capture time, so history queries are a range read ('-*' lets Redis
    * pick the sequence). A stream id must grow, so a late frame (committed after a newer one:
-   * parallel workers, a retry) is filed at `latestCapturedAt`, the newest capture time
-   * committed so far; its JSON keeps its own capturedAt.
+   * parallel workers, a retry) is filed at `committedUpTo`, the newest capture time committed
+   * so far; its JSON keeps its own capturedAt.
    */
   async commitFrame(
     cameraId: string,
     token: string,
     summary: FrameSummary,
-    latestCapturedAt: number,
+    committedUpTo: number,
     state: { memory?: CameraMemory; live?: LiveFrame; liveTtlSeconds?: number } = {},
   ): Promise<CommitOutcome> {
-    const fileAt = Math.max(1, summary.capturedAt, latestCapturedAt);
-    const superseded = summary.capturedAt < latestCapturedAt;
+    const fileAt = Math.max(1, summary.capturedAt, committedUpTo);
     const minId = Math.max(0, fileAt - this.summaryRetentionMs);
     const { jpeg, ...liveMeta } = state.live ?? { jpeg: Buffer.alloc(0) };
     const k = this.keys;
     const outcome = await commitScript(this.redis)(
       k.cameraLock(cameraId),
-      k.frameDone(cameraId, summary.frameId),
       k.tracker(cameraId),
       k.liveFrame(cameraId),
       k.frameSummaries(cameraId),
-      k.cameraState(cameraId),
-      k.frameLedger(cameraId),
       token,
-      String(CLAIM_TTL_SECONDS),
       state.memory ? JSON.stringify(state.memory) : '',
       String(MEMORY_TTL_SECONDS),
       jpeg,
@@ -160,10 +160,24 @@ export class CameraStore {
       String(minId),
       `${fileAt}-*`,
       JSON.stringify(summary),
-      superseded ? '0' : '1',
-      summary.frameId,
     );
     return String(outcome) as CommitOutcome;
+  }
+
+  /**
+   * Whether the frame's summary is in the camera's history: it was committed. Filed at its
+   * capture time or later (a late frame, at the newest capture time then), so the history is
+   * read from its capture time on; a re-delivered frame is rare and recent, so this is short.
+   */
+  async isCommitted(cameraId: string, frameId: string, capturedAt: number): Promise<boolean> {
+    const key = this.keys.frameSummaries(cameraId);
+    const needle = `"frameId":${JSON.stringify(frameId)}`;
+    for (let start = String(capturedAt); ; ) {
+      const page = await this.redis.xrange(key, start, '+', 'COUNT', HISTORY_PAGE);
+      if (page.some(([, fields]) => fields[1]?.includes(needle))) return true;
+      if (page.length < HISTORY_PAGE) return false;
+      start = `(${page.at(-1)![0]}`;
+    }
   }
 
   /** True while the camera is configured (the API deletes the config first when a camera is deleted). */
@@ -174,7 +188,7 @@ export class CameraStore {
   /** A deleted camera's live state: latest summary and frame, history stream, tracker and rule memory, cached mask. */
   async forget(cameraId: string): Promise<void> {
     // One hash tag: one DEL, one slot, on a cluster too.
-    await this.redis.del(this.keys.cameraState(cameraId), this.keys.frameSummaries(cameraId), this.keys.liveFrame(cameraId), this.keys.tracker(cameraId), this.keys.waterMask(cameraId), this.keys.reviewThrottle(cameraId));
+    await this.redis.del(this.keys.frameSummaries(cameraId), this.keys.liveFrame(cameraId), this.keys.tracker(cameraId), this.keys.waterMask(cameraId), this.keys.reviewThrottle(cameraId));
   }
 
   /**
@@ -209,40 +223,29 @@ export class CameraStore {
   }
 }
 
-export type CommitOutcome = 'committed' | 'duplicate' | 'lock_lost';
+export type CommitOutcome = 'committed' | 'lock_lost';
 
 const LOCK_TTL_MS = 10_000;
-/** A frame's claim outlives any retry or re-delivery of its job. */
-const CLAIM_TTL_SECONDS = 6 * 3600;
+const HISTORY_PAGE = 200;
 /** A camera's memory outlives a pause of its stream by a day. */
 const MEMORY_TTL_SECONDS = 24 * 3600;
 
 /**
- * KEYS: lock, claim, memory, live frame, history stream, latest state, ledger.
- * ARGV: token, claim TTL, memory ('' = unchanged), memory TTL, live JPEG, live JSON ('' = no live
- * frame), live TTL ('0' = keep the key's), history MINID, history id, summary, '1' = latest
- * state, frame id. Checks first; the history XADD (the one write that can fail: an id below
- * the stream's top) runs right after the claim, so a failure leaves nothing but the claim,
- * which it deletes again.
+ * KEYS: lock, memory, live frame, history stream.
+ * ARGV: token, memory ('' = unchanged), memory TTL, live JPEG, live JSON ('' = no live frame),
+ * live TTL ('0' = keep the key's), history MINID, history id, summary. The lock is checked
+ * first and the history XADD (the one write that can fail: an id below the stream's top) runs
+ * before any other write, so a failure leaves nothing behind (the caller then releases the lock).
  */
 const COMMIT_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lock_lost' end
-if not redis.call('SET', KEYS[2], '1', 'EX', ARGV[2], 'NX') then
-  redis.call('DEL', KEYS[1])
-  return 'duplicate'
+local added = redis.pcall('XADD', KEYS[4], 'MINID', '~', ARGV[7], ARGV[8], 'json', ARGV[9])
+if type(added) == 'table' and added.err then return redis.error_reply(added.err) end
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[3], 'jpeg', ARGV[4], 'json', ARGV[5])
+  if ARGV[6] ~= '0' then redis.call('EXPIRE', KEYS[3], ARGV[6]) end
 end
-local added = redis.pcall('XADD', KEYS[5], 'MINID', '~', ARGV[8], ARGV[9], 'json', ARGV[10])
-if type(added) == 'table' and added.err then
-  redis.call('DEL', KEYS[2])
-  return redis.error_reply(added.err)
-end
-if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
-if ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[4], 'jpeg', ARGV[5], 'json', ARGV[6])
-  if ARGV[7] ~= '0' then redis.call('EXPIRE', KEYS[4], ARGV[7]) end
-end
-if ARGV[11] == '1' then redis.call('SET', KEYS[6], ARGV[10]) end
-redis.call('XADD', KEYS[7], 'NOMKSTREAM', '*', 'f', ARGV[12], 'e', 'committed')
 redis.call('DEL', KEYS[1])
 return 'committed'
 `;
@@ -252,6 +255,6 @@ type CommitCommand = (...args: (string | Buffer)[]) => Promise<unknown>;
 /** The commit script as an ioredis command (EVALSHA, loaded on first use), defined once per client. */
 function commitScript(redis: Redis): CommitCommand {
   const named = redis as unknown as { rwCommitFrame?: CommitCommand };
-  if (!named.rwCommitFrame) redis.defineCommand('rwCommitFrame', { numberOfKeys: 7, lua: COMMIT_LUA });
+  if (!named.rwCommitFrame) redis.defineCommand('rwCommitFrame', { numberOfKeys: 4, lua: COMMIT_LUA });
   return named.rwCommitFrame!.bind(redis);
 }
