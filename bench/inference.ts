@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
   },
 });
 const log = (msg: string) => process.stderr.write(msg + '\n');
+/** How far the two in-process c1 p50s of one run may differ for its c1 overheads to count. */
+const MAX_BASELINE_SPREAD_MS = 0.5;
 /** A clear reason and a non-zero exit, never a stack trace (gpu-check.sh relays the message). */
 function fail(code: number, msg: string): never {
   log(`bench:inference: ${msg}`);
@@ -229,6 +231,10 @@ try {
   }
   const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
   const x = results;
+  // The two in-process c1 rows run the same session in this process, in interleaved rounds: when
+  // their p50s disagree, the machine changed under the run and no c1 overhead can be read from it.
+  const baselineSpreadMs = r2(Math.abs(x['in-process'].c1.p50 - x['floor-in-process'].c1.p50));
+  const c1Readable = baselineSpreadMs <= MAX_BASELINE_SPREAD_MS;
   const floorOverheadMs = r2(x['floor-grpc-js'].c1.p50 - x['floor-in-process'].c1.p50);
   const overheadMs = (key: string) => r2(x[key].c1.p50 - x['in-process'].c1.p50);
   const ratios = {
@@ -242,6 +248,8 @@ try {
     rawP50OverheadC1Ms: overheadMs('served-raw'),
     servedOverheadAboveFloorC1Ms: r2(overheadMs('served') - floorOverheadMs),
     shmOverheadAboveFloorC1Ms: r2(overheadMs('served-shm') - floorOverheadMs),
+    /** |in-process - floor-in-process| at c1: above MAX_BASELINE_SPREAD_MS the c1 targets are null (not measured). */
+    c1BaselineSpreadMs: baselineSpreadMs,
     servedP50OverheadC1: ratio(x.served.c1.p50 - x['in-process'].c1.p50, x['in-process'].c1.p50),
     // CPU time (client + server processes) per request vs in-process: what a dedicated machine could reach.
     inProcessVsServedCpuC8: ratio(x['in-process'].c8.cpuMsPerRequest!, x.served.c8.cpuMsPerRequest!),
@@ -249,8 +257,8 @@ try {
   const targets = {
     'served/in-process throughput at c8 >= 0.95 (bytes)': ratios.servedVsInProcessThroughputC8 >= 0.95,
     'served/in-process throughput at c8 >= 0.95 (shared memory)': ratios.shmVsInProcessThroughputC8 >= 0.95,
-    'served p50 overhead at c1 <= floor + 1.0 ms (bytes)': ratios.servedOverheadAboveFloorC1Ms <= 1.0,
-    'served p50 overhead at c1 <= floor + 1.0 ms (shared memory)': ratios.shmOverheadAboveFloorC1Ms <= 1.0,
+    'served p50 overhead at c1 <= floor + 1.0 ms (bytes)': c1Readable ? ratios.servedOverheadAboveFloorC1Ms <= 1.0 : null,
+    'served p50 overhead at c1 <= floor + 1.0 ms (shared memory)': c1Readable ? ratios.shmOverheadAboveFloorC1Ms <= 1.0 : null,
   };
   const report = {
     date: new Date().toISOString(),
@@ -291,7 +299,8 @@ try {
       }
     }
     for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v}`);
-    for (const [k, v] of Object.entries(targets)) console.log(`${v ? 'PASS' : 'MISS'} ${k}`);
+    for (const [k, v] of Object.entries(targets)) console.log(`${v === null ? 'UNSURE' : v ? 'PASS' : 'MISS'} ${k}`);
+    if (!c1Readable) console.log(`c1 not measured: the in-process baselines differ by ${baselineSpreadMs} ms (> ${MAX_BASELINE_SPREAD_MS}); rerun on a quiet machine`);
   }
 } finally {
   for (const fn of cleanup.reverse()) await fn();
