@@ -84,12 +84,13 @@ export async function readLedger(redis: Redis, keys: RedisKeys, cameraId: string
 
 /**
  * The camera's committed frames as ledger entries (`committed`, at = the summary's processedAt):
- * its history stream's entries filed at or after `sinceCapture` (ms of capture time).
+ * its history stream's entries filed at or after `since` (ms of capture time), or after the
+ * entry `afterId`; oldest first.
  */
-export async function readCommitted(redis: Redis, keys: RedisKeys, cameraId: string, sinceCapture = 0): Promise<LedgerEntry[]> {
+export async function readCommitted(redis: Redis, keys: RedisKeys, cameraId: string, from: { since?: number; afterId?: string } = {}): Promise<LedgerEntry[]> {
   const key = keys.frameSummaries(cameraId);
   const entries: LedgerEntry[] = [];
-  for (let start = String(sinceCapture); ; ) {
+  for (let start = from.afterId ? `(${from.afterId}` : String(from.since ?? 0); ; ) {
     const page = await redis.xrange(key, start, '+', 'COUNT', 5000);
     for (const [id, fields] of page) {
       const summary = parseSummaryFields(fields);
@@ -113,7 +114,7 @@ export function parseSummaryFields(fields: string[]): FrameSummary | null {
 
 /** Everything the ledger and the history say about the camera's frames (since `since` ms), in time order. */
 export async function readFrameEvents(redis: Redis, keys: RedisKeys, cameraId: string, since = 0): Promise<LedgerEntry[]> {
-  const [ledger, committed] = await Promise.all([readLedger(redis, keys, cameraId, { since }), readCommitted(redis, keys, cameraId, since)]);
+  const [ledger, committed] = await Promise.all([readLedger(redis, keys, cameraId, { since }), readCommitted(redis, keys, cameraId, { since })]);
   return [...ledger, ...committed].sort((a, b) => a.at - b.at);
 }
 

@@ -63,22 +63,20 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const queue = new Queue<FrameJob | FrameBatchJob>(QueueName.frames, { connection: redis, prefix: keys.queuePrefix });
   try {
     for (const cameraId of cameraIds) {
-      // The commits of the frames queued in the window (the ledger's), from the history.
-      const withCommits = async (ledger: LedgerEntry[]) => {
-        const queued = new Set(ledger.flatMap((e) => (e.event === 'queued' ? [e.frameId] : [])));
-        const committed = await readCommitted(redis, keys, cameraId, Math.max(0, since - CAPTURE_TO_QUEUE_MARGIN_MS));
-        return [...ledger, ...committed.filter((e) => queued.has(e.frameId))];
-      };
-      const first = await readLedger(redis, keys, cameraId, { since });
       // Frames with no outcome yet: their jobs are looked up, then the ledger and the history are
-      // read again, so a frame finished in between is counted by its outcome, not as lost.
+      // read on from where they ended, so a frame finished in between is counted by its outcome,
+      // not as lost. A commit is the frame's history entry, filed at its capture time (or later).
+      const ledger = await readLedger(redis, keys, cameraId, { since });
+      const commits = await readCommitted(redis, keys, cameraId, { since: Math.max(0, since - CAPTURE_TO_QUEUE_MARGIN_MS) });
       const jobs = new Map<string, JobInfo>();
       // A batched frame's job is its batch's (named by its `queued` entry).
-      const batchOf = new Map(first.flatMap((e) => (e.batchId ? [[e.frameId, e.batchId] as const] : [])));
-      for (const frameId of accountFrames(cameraId, await withCommits(first)).unresolved) jobs.set(frameId, await jobInfo(queue, batchOf.get(frameId) ?? frameId));
-      const last = first.at(-1)?.id;
-      const tail = last ? await readLedger(redis, keys, cameraId, { afterId: last }) : [];
-      const account = accountFrames(cameraId, await withCommits([...first, ...tail]), jobs);
+      const batchOf = new Map(ledger.flatMap((e) => (e.batchId ? [[e.frameId, e.batchId] as const] : [])));
+      for (const frameId of accountFrames(cameraId, ofQueued(ledger, commits)).unresolved) jobs.set(frameId, await jobInfo(queue, batchOf.get(frameId) ?? frameId));
+      const lastEntry = ledger.at(-1)?.id;
+      const lastCommit = commits.at(-1)?.id;
+      if (lastEntry) ledger.push(...(await readLedger(redis, keys, cameraId, { afterId: lastEntry })));
+      commits.push(...(await readCommitted(redis, keys, cameraId, lastCommit ? { afterId: lastCommit } : { since: Math.max(0, since - CAPTURE_TO_QUEUE_MARGIN_MS) })));
+      const account = accountFrames(cameraId, ofQueued(ledger, commits), jobs);
       for (const k of Object.keys(report.frames) as (keyof FrameCounts)[]) report.frames[k] += account.counts[k];
       merge(report.dropReasons, account.dropReasons);
       merge(report.failReasons, account.failReasons);
@@ -105,6 +103,12 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   report.problems = problems.slice(0, MAX_PROBLEMS);
   report.ok = problems.length === 0;
   return report;
+}
+
+/** The ledger's entries with the commits of the frames it queued (a commit of a frame queued before the window is left out). */
+function ofQueued(ledger: LedgerEntry[], commits: LedgerEntry[]): LedgerEntry[] {
+  const queued = new Set(ledger.flatMap((e) => (e.event === 'queued' ? [e.frameId] : [])));
+  return [...ledger, ...commits.filter((e) => queued.has(e.frameId))];
 }
 
 async function jobInfo(queue: Queue<FrameJob | FrameBatchJob>, jobId: string): Promise<JobInfo> {
