@@ -24,13 +24,21 @@ export async function forkFloorServer(kind: 'grpc-js' | 'http2', modelPath: stri
   return { child, port };
 }
 
-/** A grpc-js client of the floor server; call() resolves to the server's compute ms. */
-export function floorGrpcClient(port: number): { call(): Promise<number>; close(): void } {
+/**
+ * A grpc-js client of the floor server; call() resolves to the server's compute ms. With
+ * `requestBytes` the request carries that many bytes (the server ignores them): what moving a
+ * tensor through grpc-js costs, without protobuf or anything the inference server does.
+ */
+export function floorGrpcClient(port: number, requestBytes = 16): { call(): Promise<number>; close(): void } {
   const GrpcClient = grpc.makeGenericClientConstructor(FLOOR_METHOD as never, 'Floor');
-  const c = new GrpcClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  // The inference client's message and window limits, so a tensor-sized request travels as it does there.
+  const c = new GrpcClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+    'grpc-node.flow_control_window': 64 * 1024 * 1024,
+  }) as unknown as grpc.Client & {
     Run(req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, out?: Buffer) => void): void;
   };
-  const request = Buffer.alloc(16);
+  const request = Buffer.alloc(requestBytes);
   return {
     call: () => new Promise<number>((ok, fail) => c.Run(request, { deadline: Date.now() + 10_000 }, (err, out) => (err ? fail(err) : ok(out!.readDoubleLE(0))))),
     close: () => c.close(),

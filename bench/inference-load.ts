@@ -23,6 +23,31 @@ export async function closedLoop(call: () => Promise<unknown>, concurrency: numb
   return latencies;
 }
 
+/**
+ * Concurrency 1 for several calls side by side: one call of each per cycle, in a shuffled order,
+ * until `seconds` pass. A slow stretch of the machine lands on all of them alike (the same
+ * seconds, not one block each after the other), so their latencies can be compared.
+ * Returns each call's latencies, in the order of `calls`.
+ */
+export async function interleavedLoop(calls: readonly (() => Promise<unknown>)[], seconds: number): Promise<number[][]> {
+  const latencies = calls.map((): number[] => []);
+  const order = calls.map((_, i) => i);
+  const until = performance.now() + seconds * 1000;
+  while (performance.now() < until) {
+    // Fisher-Yates: no call always follows the same other one.
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const i of order) {
+      const t0 = performance.now();
+      await calls[i]!();
+      latencies[i]!.push(performance.now() - t0);
+    }
+  }
+  return latencies;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

@@ -8,12 +8,15 @@
  *   served-shm:  the same with tensors in shared memory (a worker on the server's host);
  *   served-raw:  the server answering the raw grid, decoded here (the worker before server-side post-processing);
  * and, at concurrency 1, the floor (bench:inference-floor's rows): the model on a session thread behind
- * grpc-js in another process with no tensor moved (floor-grpc-js), and the same session in this process
- * (floor-in-process). Targets: served c8 throughput >= 0.95 of in-process; served c1 p50 overhead no
- * more than 1.0 ms above the floor's overhead measured in the same run.
+ * grpc-js in another process with no tensor moved (floor-grpc-js), the same with the request carrying
+ * the input tensor's bytes, which that server ignores (floor-grpc-js-tensor: what moving the tensor
+ * through grpc-js costs by itself), and the same session in this process (floor-in-process).
+ * Targets: served c8 throughput >= 0.95 of in-process; served c1 p50 overhead no more than 1.0 ms
+ * above the floor's overhead measured in the same run.
  * The input is a real frame (test/fixtures/tiling/river-1280x720.jpg) as the model's config.json
- * pre-processes it, so the decoder sees real candidates. Scenarios are interleaved over several
- * rounds so a noisy neighbour hurts all alike.
+ * pre-processes it, so the decoder sees real candidates. A noisy neighbour should hurt all scenarios
+ * alike: at concurrency 1 they run call by call in a shuffled order (interleavedLoop), at 8 one after
+ * the other in each of several rounds.
  *
  * --provider cuda: every session (in process, the server's, the floor's) on onnxruntime's CUDA execution
  * provider; exits 3 with a message when it cannot be loaded or a process runs without it (fell back to CPU).
@@ -30,7 +33,7 @@ import { InferenceClient, tuneGcForTensorTraffic, type Tensor } from '@riverwatc
 import { decodeDetections, DETECTIONS_OUTPUT, preprocess, serverPostprocess, type InferTensor } from '@riverwatch/vision';
 import { floorGrpcClient, forkFloorServer } from './floor-grpc.ts';
 import { floorSession } from './floor-session.ts';
-import { closedLoop, summarize, type LoadStats } from './inference-load.ts';
+import { closedLoop, interleavedLoop, summarize, type LoadStats } from './inference-load.ts';
 import { startInferenceServerChild, type ServerChild } from './inference-server.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -125,7 +128,9 @@ cleanup.push(() => child.stop());
 const floorServer = await forkFloorServer('grpc-js', modelPath, threads, provider);
 cleanup.push(() => floorServer.child.kill());
 const floorClient = floorGrpcClient(floorServer.port);
-cleanup.push(() => floorClient.close());
+// The same floor with the request carrying the input tensor's bytes (ignored by the floor server).
+const floorTensorClient = floorGrpcClient(floorServer.port, input.data.byteLength);
+cleanup.push(() => floorClient.close(), () => floorTensorClient.close());
 const floorLocal = await floorSession(modelPath, threads, provider);
 
 const clientOptions = { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024 };
@@ -151,6 +156,7 @@ const scenarios: Scenario[] = [
   { key: 'served-raw', run: servedRaw, served: names.raw, concurrencies: [1, 8], cpu: true },
   { key: 'floor-in-process', run: floorLocal, concurrencies: [1], cpu: false },
   { key: 'floor-grpc-js', run: floorClient.call, concurrencies: [1], cpu: false },
+  { key: 'floor-grpc-js-tensor', run: floorTensorClient.call, concurrencies: [1], cpu: false },
 ];
 
 try {
@@ -174,26 +180,43 @@ try {
   const elapsed = new Map<string, number>();
   const server = new Map<string, ServerTimes>();
   const cpu = new Map<string, number>();
+  const addServerTimes = (id: string, before: ServerTimes, after: ServerTimes) => {
+    const acc = server.get(id) ?? { computeS: 0, runs: 0, decodeS: 0, queueS: 0, requests: 0, inServerS: 0 };
+    const k = Object.keys(acc) as (keyof ServerTimes)[];
+    server.set(id, Object.fromEntries(k.map((f) => [f, acc[f] + after[f] - before[f]])) as ServerTimes);
+  };
+  const c1Scenarios = scenarios.filter((s) => s.concurrencies.includes(1));
   for (let r = 0; r < rounds; r++) {
-    for (const c of [1, 8]) {
-      for (const s of scenarios) {
-        if (!s.concurrencies.includes(c)) continue;
-        const id = `${s.key}@${c}`;
-        const before = s.served ? await serverTimes(s.served) : undefined;
-        const cpu0 = cpuMs();
-        const t0 = performance.now();
-        const l = await closedLoop(s.run, c, seconds);
-        elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
-        cpu.set(id, (cpu.get(id) ?? 0) + cpuMs() - cpu0);
-        if (s.served && before) {
-          const after = await serverTimes(s.served);
-          const acc = server.get(id) ?? { computeS: 0, runs: 0, decodeS: 0, queueS: 0, requests: 0, inServerS: 0 };
-          const k = Object.keys(acc) as (keyof ServerTimes)[];
-          server.set(id, Object.fromEntries(k.map((f) => [f, acc[f] + after[f] - before[f]])) as ServerTimes);
-        }
-        latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
-        log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
-      }
+    // Concurrency 1: every scenario in the same stretch of time, call by call (interleavedLoop), so the
+    // c1 overheads, differences of p50s, are not differences between two moments of the machine.
+    // Each row's throughput is then its own calls over the time they took (1000 / mean ms), and the
+    // CPU of one scenario cannot be told apart from the others' (no cpuMsPerRequest at c1).
+    const before1 = await Promise.all(c1Scenarios.map((s) => (s.served ? serverTimes(s.served) : Promise.resolve(undefined))));
+    const perScenario = await interleavedLoop(
+      c1Scenarios.map((s) => s.run),
+      seconds * c1Scenarios.length,
+    );
+    for (const [i, s] of c1Scenarios.entries()) {
+      const id = `${s.key}@1`;
+      const l = perScenario[i]!;
+      elapsed.set(id, (elapsed.get(id) ?? 0) + l.reduce((a, b) => a + b, 0) / 1000);
+      if (s.served) addServerTimes(id, before1[i]!, await serverTimes(s.served));
+      latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
+    }
+    log(`round ${r + 1}/${rounds} c1, interleaved: ${c1Scenarios.map((s, i) => `${s.key} ${perScenario[i]!.length}`).join(', ')} requests`);
+    // Concurrency 8: one closed loop per scenario, in turn (each needs the machine to itself).
+    for (const s of scenarios) {
+      if (!s.concurrencies.includes(8)) continue;
+      const id = `${s.key}@8`;
+      const before = s.served ? await serverTimes(s.served) : undefined;
+      const cpu0 = cpuMs();
+      const t0 = performance.now();
+      const l = await closedLoop(s.run, 8, seconds);
+      elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
+      cpu.set(id, (cpu.get(id) ?? 0) + cpuMs() - cpu0);
+      if (s.served && before) addServerTimes(id, before, await serverTimes(s.served));
+      latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
+      log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
     }
   }
   type Row = LoadStats & {
@@ -216,7 +239,7 @@ try {
       const id = `${s.key}@${c}`;
       const stats = summarize(latencies.get(id)!, elapsed.get(id)!);
       const row: Row = { ...stats };
-      if (s.cpu) row.cpuMsPerRequest = r2(cpu.get(id)! / stats.requests);
+      if (s.cpu && cpu.has(id)) row.cpuMsPerRequest = r2(cpu.get(id)! / stats.requests);
       const srv = server.get(id);
       if (srv && srv.runs) {
         row.serverComputeMsPerRun = r2((srv.computeS / srv.runs) * 1000);
@@ -247,6 +270,10 @@ try {
     shmP50OverheadC1Ms: overheadMs('served-shm'),
     rawP50OverheadC1Ms: overheadMs('served-raw'),
     servedOverheadAboveFloorC1Ms: r2(overheadMs('served') - floorOverheadMs),
+    /** What moving the request's tensor through grpc-js costs by itself: the floor with those bytes, minus without. */
+    floorTensorTransportC1Ms: r2(x['floor-grpc-js-tensor'].c1.p50 - x['floor-grpc-js'].c1.p50),
+    /** What is left of the served overhead: the inference server's own work (protobuf, checks, thread hand-over, answer). */
+    servedServerWorkC1Ms: r2(overheadMs('served') - floorOverheadMs - (x['floor-grpc-js-tensor'].c1.p50 - x['floor-grpc-js'].c1.p50)),
     shmOverheadAboveFloorC1Ms: r2(overheadMs('served-shm') - floorOverheadMs),
     /** |in-process - floor-in-process| at c1: above MAX_BASELINE_SPREAD_MS the c1 targets are null (not measured). */
     c1BaselineSpreadMs: baselineSpreadMs,
