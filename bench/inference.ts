@@ -148,15 +148,15 @@ const inProcess = () => {
 const served = (c: InferenceClient, model: string) => async () => decodeDetections(asInfer((await c.infer(model, [input], { outputs: [DETECTIONS_OUTPUT] })).outputs), config, transforms);
 const servedRaw = async () => decodeDetections(asInfer((await client.infer(names.raw, [input])).outputs), config, transforms, pp.options);
 
-type Scenario = { key: string; run: () => Promise<unknown>; served?: string; concurrencies: number[]; cpu: boolean };
+type Scenario = { key: string; run: () => Promise<unknown>; served?: string; concurrencies: number[] };
 const scenarios: Scenario[] = [
-  { key: 'in-process', run: inProcess, concurrencies: [1, 8], cpu: true },
-  { key: 'served', run: served(client, names.served), served: names.served, concurrencies: [1, 8], cpu: true },
-  { key: 'served-shm', run: served(shmClient, names.shm), served: names.shm, concurrencies: [1, 8], cpu: true },
-  { key: 'served-raw', run: servedRaw, served: names.raw, concurrencies: [1, 8], cpu: true },
-  { key: 'floor-in-process', run: floorLocal, concurrencies: [1], cpu: false },
-  { key: 'floor-grpc-js', run: floorClient.call, concurrencies: [1], cpu: false },
-  { key: 'floor-grpc-js-tensor', run: floorTensorClient.call, concurrencies: [1], cpu: false },
+  { key: 'in-process', run: inProcess, concurrencies: [1, 8] },
+  { key: 'served', run: served(client, names.served), served: names.served, concurrencies: [1, 8] },
+  { key: 'served-shm', run: served(shmClient, names.shm), served: names.shm, concurrencies: [1, 8] },
+  { key: 'served-raw', run: servedRaw, served: names.raw, concurrencies: [1, 8] },
+  { key: 'floor-in-process', run: floorLocal, concurrencies: [1] },
+  { key: 'floor-grpc-js', run: floorClient.call, concurrencies: [1] },
+  { key: 'floor-grpc-js-tensor', run: floorTensorClient.call, concurrencies: [1] },
 ];
 
 try {
@@ -239,7 +239,7 @@ try {
       const id = `${s.key}@${c}`;
       const stats = summarize(latencies.get(id)!, elapsed.get(id)!);
       const row: Row = { ...stats };
-      if (s.cpu && cpu.has(id)) row.cpuMsPerRequest = r2(cpu.get(id)! / stats.requests);
+      if (cpu.has(id)) row.cpuMsPerRequest = r2(cpu.get(id)! / stats.requests);
       const srv = server.get(id);
       if (srv && srv.runs) {
         row.serverComputeMsPerRun = r2((srv.computeS / srv.runs) * 1000);
