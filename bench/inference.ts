@@ -315,13 +315,13 @@ try {
   } else {
     console.log(`model ${name} v${version} input ${input.datatype}[${input.shape.join(',')}], ${provider}, ${threads} intra-op threads, ${report.cores} cores (${report.cpu}), load ${report.loadAverage}`);
     console.log(`answer per frame: detections ${answerBytes.detections} B, raw grid ${answerBytes.raw} B`);
-    console.log('scenario          conc    req/s  mean ms   p50 ms   p95 ms   p99 ms  cpu ms/req   server: compute ms/run  decode ms/run  queue ms  batch  in server ms  transport ms');
+    console.log('scenario              conc    req/s  mean ms   p50 ms   p95 ms   p99 ms  cpu ms/req   server: compute ms/run  decode ms/run  queue ms  batch  in server ms  transport ms');
     for (const s of scenarios) {
       for (const c of s.concurrencies) {
         const v = x[s.key][`c${c}`];
         const f = (n: number | undefined, w = 8) => (n === undefined ? '' : n.toFixed(2)).padStart(w);
         console.log(
-          `${s.key.padEnd(17)} ${String(c).padStart(4)} ${f(v.throughput)} ${f(v.mean)} ${f(v.p50)} ${f(v.p95)} ${f(v.p99)} ${f(v.cpuMsPerRequest, 11)}   ${f(v.serverComputeMsPerRun, 21)} ${f(v.serverDecodeMsPerRun, 14)} ${f(v.serverQueueMs, 9)} ${f(v.meanBatch, 6)} ${f(v.inServerMs, 13)} ${f(v.transportMs, 13)}`,
+          `${s.key.padEnd(21)} ${String(c).padStart(4)} ${f(v.throughput)} ${f(v.mean)} ${f(v.p50)} ${f(v.p95)} ${f(v.p99)} ${f(v.cpuMsPerRequest, 11)}   ${f(v.serverComputeMsPerRun, 21)} ${f(v.serverDecodeMsPerRun, 14)} ${f(v.serverQueueMs, 9)} ${f(v.meanBatch, 6)} ${f(v.inServerMs, 13)} ${f(v.transportMs, 13)}`,
         );
       }
     }
