@@ -13,6 +13,9 @@ export const FLOOR_METHOD = {
   Run: { path: '/riverwatch.bench.Floor/Run', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
 };
 
+/** The inference server's and client's message limit and HTTP/2 window, so a tensor-sized request travels as it does there. */
+export const FLOOR_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 const CHILD = new URL('./floor-server-child.ts', import.meta.url).pathname;
 
 export async function forkFloorServer(kind: 'grpc-js' | 'http2', modelPath: string, threads: number, provider: 'cpu' | 'cuda' = 'cpu'): Promise<{ child: ChildProcess; port: number }> {
@@ -31,10 +34,9 @@ export async function forkFloorServer(kind: 'grpc-js' | 'http2', modelPath: stri
  */
 export function floorGrpcClient(port: number, requestBytes = 16): { call(): Promise<number>; close(): void } {
   const GrpcClient = grpc.makeGenericClientConstructor(FLOOR_METHOD as never, 'Floor');
-  // The inference client's message and window limits, so a tensor-sized request travels as it does there.
   const c = new GrpcClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': 64 * 1024 * 1024,
-    'grpc-node.flow_control_window': 64 * 1024 * 1024,
+    'grpc.max_send_message_length': FLOOR_MESSAGE_BYTES,
+    'grpc-node.flow_control_window': FLOOR_MESSAGE_BYTES,
   }) as unknown as grpc.Client & {
     Run(req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, out?: Buffer) => void): void;
   };

@@ -1,7 +1,8 @@
 /**
  * The detector floor's server (a child process): the model on a session thread that already holds
  * its input, behind a @grpc/grpc-js server or a bare node:http2 server writing gRPC framing. Only a
- * 16-byte request (or a tensor's worth of bytes it ignores) and the 8-byte compute time travel. Sends its port to the parent (process.send).
+ * 16-byte request (or a tensor's worth of bytes it ignores) and the 8-byte compute time travel.
+ * Sends its port to the parent (process.send).
  *
  *   floor-server-child.ts grpc-js|http2 MODEL_PATH THREADS [cpu|cuda]
  */
@@ -11,9 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { startTsWorker } from '@riverwatch/common';
 import { tuneGcForTensorTraffic } from '@riverwatch/inference-client';
 import { widenReceiveWindow, widenSessionWindows } from '../services/inference/src/http2-window.ts';
-import { FLOOR_METHOD } from './floor-grpc.ts';
-
-const WINDOW_BYTES = 64 * 1024 * 1024;
+import { FLOOR_MESSAGE_BYTES, FLOOR_METHOD } from './floor-grpc.ts';
 
 const [kind, modelPath, threads, provider = 'cpu'] = process.argv.slice(2);
 tuneGcForTensorTraffic();
@@ -29,15 +28,14 @@ const compute = () =>
     worker.postMessage(0);
   });
 if (kind === 'grpc-js') {
-  // The inference server's limits and HTTP/2 windows, so a tensor-sized request (floorGrpcClient's
-  // requestBytes) is received as it is there.
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  widenReceiveWindow(server, WINDOW_BYTES);
+  // A tensor-sized request (floorGrpcClient's requestBytes) is received as the inference server receives it.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': FLOOR_MESSAGE_BYTES });
+  widenReceiveWindow(server, FLOOR_MESSAGE_BYTES);
   server.addService(FLOOR_METHOD as never, {
     Run: (_call: unknown, reply: (err: null, out: Buffer) => void) => void compute().then((out) => reply(null, out)),
   });
   server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (_err, port) => {
-    widenSessionWindows(server, WINDOW_BYTES);
+    widenSessionWindows(server, FLOOR_MESSAGE_BYTES);
     process.send!(port);
   });
 } else {

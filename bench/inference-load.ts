@@ -27,22 +27,22 @@ export async function closedLoop(call: () => Promise<unknown>, concurrency: numb
  * Concurrency 1 for several calls side by side: one call of each per cycle, in a shuffled order,
  * until `seconds` pass. A slow stretch of the machine lands on all of them alike (the same
  * seconds, not one block each after the other), so their latencies can be compared.
- * Returns each call's latencies, in the order of `calls`.
+ * Returns each call's latencies, in the order of `calls`. `now` (ms) is the clock, for tests.
  */
-export async function interleavedLoop(calls: readonly (() => Promise<unknown>)[], seconds: number): Promise<number[][]> {
+export async function interleavedLoop(calls: readonly (() => Promise<unknown>)[], seconds: number, now: () => number = () => performance.now()): Promise<number[][]> {
   const latencies = calls.map((): number[] => []);
   const order = calls.map((_, i) => i);
-  const until = performance.now() + seconds * 1000;
-  while (performance.now() < until) {
+  const until = now() + seconds * 1000;
+  while (now() < until) {
     // Fisher-Yates: no call always follows the same other one.
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     for (const i of order) {
-      const t0 = performance.now();
+      const t0 = now();
       await calls[i]!();
-      latencies[i]!.push(performance.now() - t0);
+      latencies[i]!.push(now() - t0);
     }
   }
   return latencies;

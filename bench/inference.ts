@@ -260,6 +260,7 @@ try {
   const c1Readable = baselineSpreadMs <= MAX_BASELINE_SPREAD_MS;
   const floorOverheadMs = r2(x['floor-grpc-js'].c1.p50 - x['floor-in-process'].c1.p50);
   const overheadMs = (key: string) => r2(x[key].c1.p50 - x['in-process'].c1.p50);
+  const tensorTransportMs = r2(x['floor-grpc-js-tensor'].c1.p50 - x['floor-grpc-js'].c1.p50);
   const ratios = {
     servedVsInProcessThroughputC8: ratio(x.served.c8.throughput, x['in-process'].c8.throughput),
     shmVsInProcessThroughputC8: ratio(x['served-shm'].c8.throughput, x['in-process'].c8.throughput),
@@ -271,9 +272,9 @@ try {
     rawP50OverheadC1Ms: overheadMs('served-raw'),
     servedOverheadAboveFloorC1Ms: r2(overheadMs('served') - floorOverheadMs),
     /** What moving the request's tensor through grpc-js costs by itself: the floor with those bytes, minus without. */
-    floorTensorTransportC1Ms: r2(x['floor-grpc-js-tensor'].c1.p50 - x['floor-grpc-js'].c1.p50),
+    floorTensorTransportC1Ms: tensorTransportMs,
     /** What is left of the served overhead: the inference server's own work (protobuf, checks, thread hand-over, answer). */
-    servedServerWorkC1Ms: r2(overheadMs('served') - floorOverheadMs - (x['floor-grpc-js-tensor'].c1.p50 - x['floor-grpc-js'].c1.p50)),
+    servedServerWorkC1Ms: r2(overheadMs('served') - floorOverheadMs - tensorTransportMs),
     shmOverheadAboveFloorC1Ms: r2(overheadMs('served-shm') - floorOverheadMs),
     /** |in-process - floor-in-process| at c1: above MAX_BASELINE_SPREAD_MS the c1 targets are null (not measured). */
     c1BaselineSpreadMs: baselineSpreadMs,
