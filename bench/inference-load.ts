@@ -31,21 +31,27 @@ export async function closedLoop(call: () => Promise<unknown>, concurrency: numb
  */
 export async function interleavedLoop(calls: readonly (() => Promise<unknown>)[], seconds: number, now: () => number = () => performance.now()): Promise<number[][]> {
   const latencies = calls.map((): number[] => []);
-  const order = calls.map((_, i) => i);
+  const indices = calls.map((_, i) => i);
   const until = now() + seconds * 1000;
   while (now() < until) {
-    // Fisher-Yates: no call always follows the same other one.
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    for (const i of order) {
+    // No call always follows the same other one.
+    for (const i of shuffled(indices)) {
       const t0 = now();
       await calls[i]!();
       latencies[i]!.push(now() - t0);
     }
   }
   return latencies;
+}
+
+/** A copy of `items` in a random order (Fisher-Yates). */
+export function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 function percentile(sorted: number[], p: number): number {

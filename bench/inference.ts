@@ -24,6 +24,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -33,7 +34,7 @@ import { InferenceClient, tuneGcForTensorTraffic, type Tensor } from '@riverwatc
 import { decodeDetections, DETECTIONS_OUTPUT, preprocess, serverPostprocess, type InferTensor } from '@riverwatch/vision';
 import { floorGrpcClient, forkFloorServer } from './floor-grpc.ts';
 import { floorSession } from './floor-session.ts';
-import { closedLoop, interleavedLoop, summarize, type LoadStats } from './inference-load.ts';
+import { closedLoop, interleavedLoop, shuffled, summarize, type LoadStats } from './inference-load.ts';
 import { startInferenceServerChild, type ServerChild } from './inference-server.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -62,6 +63,13 @@ function fail(code: number, msg: string): never {
 // As the worker should: incremental marking off in this (client) process; the server child does the same
 // itself. INFERENCE_V8_INCREMENTAL_MARKING=true keeps V8's default in both.
 const gcTuned = tuneGcForTensorTraffic();
+// This process's mark-compacts, as they are reported (the server's come from its /metrics).
+let clientMajorGcs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+    if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) clientMajorGcs++;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const provider = args.provider;
 if (provider !== 'cpu' && provider !== 'cuda') fail(2, `--provider must be cpu or cuda, got ${provider}`);
@@ -179,7 +187,8 @@ try {
   const latencies = new Map<string, number[]>();
   const elapsed = new Map<string, number>();
   const server = new Map<string, ServerTimes>();
-  const cpu = new Map<string, number>();
+  const cpu = new Map<string, Cpu>();
+  const gcs = new Map<string, MajorGcs>();
   const addServerTimes = (id: string, before: ServerTimes, after: ServerTimes) => {
     const acc = server.get(id) ?? { computeS: 0, runs: 0, decodeS: 0, queueS: 0, requests: 0, inServerS: 0 };
     const k = Object.keys(acc) as (keyof ServerTimes)[];
@@ -204,23 +213,34 @@ try {
       latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
     }
     log(`round ${r + 1}/${rounds} c1, interleaved: ${c1Scenarios.map((s, i) => `${s.key} ${perScenario[i]!.length}`).join(', ')} requests`);
-    // Concurrency 8: one closed loop per scenario, in turn (each needs the machine to itself).
-    for (const s of scenarios) {
-      if (!s.concurrencies.includes(8)) continue;
+    // Concurrency 8: one closed loop per scenario, in turn (each needs the machine to itself), in a new order each round.
+    for (const s of shuffled(scenarios.filter((x) => x.concurrencies.includes(8)))) {
       const id = `${s.key}@8`;
       const before = s.served ? await serverTimes(s.served) : undefined;
       const cpu0 = cpuMs();
+      const gc0 = await majorGcs();
       const t0 = performance.now();
       const l = await closedLoop(s.run, 8, seconds);
       elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
-      cpu.set(id, (cpu.get(id) ?? 0) + cpuMs() - cpu0);
+      const cpu1 = cpuMs();
+      const gc1 = await majorGcs();
+      const c = cpu.get(id) ?? { client: 0, server: 0 };
+      cpu.set(id, { client: c.client + cpu1.client - cpu0.client, server: c.server + cpu1.server - cpu0.server });
+      const g = gcs.get(id) ?? { client: 0, server: 0 };
+      gcs.set(id, { client: g.client + gc1.client - gc0.client, server: g.server + gc1.server - gc0.server });
       if (s.served && before) addServerTimes(id, before, await serverTimes(s.served));
       latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
       log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
     }
   }
   type Row = LoadStats & {
+    /** CPU time per request at c8: this process (the client) plus the server process, and each. */
     cpuMsPerRequest?: number;
+    clientCpuMsPerRequest?: number;
+    serverCpuMsPerRequest?: number;
+    /** V8 mark-compacts (stop-the-world with incremental marking off) per 100 requests at c8, each process. */
+    clientMajorGcsPer100?: number;
+    serverMajorGcsPer100?: number;
     serverComputeMsPerRun?: number;
     /** Decode + NMS on the session thread per run (all of the run's items). */
     serverDecodeMsPerRun?: number;
@@ -239,7 +259,17 @@ try {
       const id = `${s.key}@${c}`;
       const stats = summarize(latencies.get(id)!, elapsed.get(id)!);
       const row: Row = { ...stats };
-      if (cpu.has(id)) row.cpuMsPerRequest = r2(cpu.get(id)! / stats.requests);
+      const used = cpu.get(id);
+      if (used) {
+        row.cpuMsPerRequest = r2((used.client + used.server) / stats.requests);
+        row.clientCpuMsPerRequest = r2(used.client / stats.requests);
+        row.serverCpuMsPerRequest = r2(used.server / stats.requests);
+      }
+      const g = gcs.get(id);
+      if (g) {
+        row.clientMajorGcsPer100 = r2((100 * g.client) / stats.requests);
+        row.serverMajorGcsPer100 = r2((100 * g.server) / stats.requests);
+      }
       const srv = server.get(id);
       if (srv && srv.runs) {
         row.serverComputeMsPerRun = r2((srv.computeS / srv.runs) * 1000);
@@ -281,6 +311,8 @@ try {
     servedP50OverheadC1: ratio(x.served.c1.p50 - x['in-process'].c1.p50, x['in-process'].c1.p50),
     // CPU time (client + server processes) per request vs in-process: what a dedicated machine could reach.
     inProcessVsServedCpuC8: ratio(x['in-process'].c8.cpuMsPerRequest!, x.served.c8.cpuMsPerRequest!),
+    /** What tensors as bytes cost both processes over shared memory, in CPU ms per request at c8. */
+    bytesOverShmCpuC8Ms: r2(x.served.c8.cpuMsPerRequest! - x['served-shm'].c8.cpuMsPerRequest!),
   };
   const targets = {
     'served/in-process throughput at c8 >= 0.95 (bytes)': ratios.servedVsInProcessThroughputC8 >= 0.95,
@@ -324,6 +356,9 @@ try {
         console.log(
           `${s.key.padEnd(21)} ${String(c).padStart(4)} ${f(v.throughput)} ${f(v.mean)} ${f(v.p50)} ${f(v.p95)} ${f(v.p99)} ${f(v.cpuMsPerRequest, 11)}   ${f(v.serverComputeMsPerRun, 21)} ${f(v.serverDecodeMsPerRun, 14)} ${f(v.serverQueueMs, 9)} ${f(v.meanBatch, 6)} ${f(v.inServerMs, 13)} ${f(v.transportMs, 13)}`,
         );
+        if (v.cpuMsPerRequest !== undefined) {
+          console.log(`${''.padEnd(26)}cpu ms/req client ${f(v.clientCpuMsPerRequest, 0)} + server ${f(v.serverCpuMsPerRequest, 0)}; mark-compacts per 100 req client ${f(v.clientMajorGcsPer100, 0)}, server ${f(v.serverMajorGcsPer100, 0)}`);
+        }
       }
     }
     for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v}`);
@@ -364,8 +399,11 @@ function readLoad(): string {
   }
 }
 
+type Cpu = { client: number; server: number };
+type MajorGcs = Cpu;
+
 /** CPU time of this process and the server process, in ms (Linux /proc; the server counts 0 elsewhere). */
-function cpuMs(): number {
+function cpuMs(): Cpu {
   const own = process.cpuUsage();
   let serverMs = 0;
   try {
@@ -374,7 +412,17 @@ function cpuMs(): number {
   } catch {
     // not Linux
   }
-  return (own.user + own.system) / 1000 + serverMs;
+  return { client: (own.user + own.system) / 1000, server: serverMs };
+}
+
+
+/** Mark-compacts so far in this process and in the server (`nodejs_gc_duration_seconds_count{kind="major"}`). */
+async function majorGcs(): Promise<MajorGcs> {
+  // GC entries are delivered after the fact: let pending ones arrive first.
+  await new Promise((r) => setImmediate(r));
+  const text = await (await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('nodejs_gc_duration_seconds_count{kind="major"}'));
+  return { client: clientMajorGcs, server: line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0 };
 }
 
 type ServerTimes = { computeS: number; runs: number; decodeS: number; queueS: number; requests: number; inServerS: number };

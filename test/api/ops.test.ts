@@ -100,6 +100,9 @@ describe('probes', () => {
     const res = await h.app.inject({ url: '/metrics' });
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.body).toMatch(/riverwatch_api_requests_total\{method="GET",route="\/v1\/cameras",status="200"\} \d+/);
+    // Node's own series, for the GC and event-loop view of each service.
+    expect(res.body).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
+    expect(res.body).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
   });
 
   it('/docs serves the OpenAPI description of the /v1 routes', async () => {

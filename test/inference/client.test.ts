@@ -98,6 +98,29 @@ describe('InferenceClient', () => {
     }
   });
 
+  it('encodes each request into a reused buffer that a later request can overwrite without harm', async () => {
+    const client = new InferenceClient([a.target], { deadlineMs: 5000 });
+    // The pool is private; its size is what this test is about.
+    const pool = (client as unknown as { encodeBuffers: { size: number } }).encodeBuffers;
+    const frame = (v: number) => [{ ...input[0], data: images(1, v) }];
+    const values = (r: { outputs: { data: Buffer }[] }) => r.outputs.map((o) => o.data.toString('base64'));
+    try {
+      const dark = values(await client.infer('tiny-detector', frame(0.1)));
+      const bright = values(await client.infer('tiny-detector', frame(0.9)));
+      expect(bright).not.toEqual(dark);
+      expect(pool.size, 'one buffer, handed back after each call').toBe(1);
+      // A call that fails gives its buffer back too, and the next one writes over it.
+      await expect(client.infer('no-such-model', frame(0.5))).rejects.toMatchObject({ code: status.NOT_FOUND });
+      expect(values(await client.infer('tiny-detector', frame(0.1)))).toEqual(dark);
+      // Concurrent calls each hold their own buffer; every answer is its own request's.
+      const answers = await Promise.all([0.1, 0.9, 0.1, 0.9].map((v) => client.infer('tiny-detector', frame(v))));
+      expect(answers.map(values)).toEqual([dark, bright, dark, bright]);
+      expect(pool.size).toBe(4);
+    } finally {
+      client.close();
+    }
+  });
+
   it('reports readiness and model metadata', async () => {
     const client = new InferenceClient([a.target]);
     try {

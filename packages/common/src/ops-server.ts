@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { register } from 'prom-client';
+import { collectProcessMetrics } from './metrics.ts';
 
 export type ReadinessCheck = () => Promise<Record<string, boolean>>;
 
@@ -15,6 +16,7 @@ export class OpsServer {
   ) {}
 
   static async start(port: number, ready: ReadinessCheck, host = '0.0.0.0'): Promise<OpsServer> {
+    collectProcessMetrics();
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {

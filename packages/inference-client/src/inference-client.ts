@@ -5,6 +5,7 @@ import type { Logger } from '@riverwatch/common';
 import { InferenceError } from './inference-error.ts';
 import { contentsToRaw, type Tensor, type TensorDatatype } from './tensor.ts';
 import { ShmObject, ShmSlots, shmParameters } from './shared-memory.ts';
+import { EncodeBufferPool, encodeInferRequest, inferRequestSize } from './infer-request.ts';
 
 export interface InferResult {
   modelName: string;
@@ -64,6 +65,8 @@ export class InferenceClient {
   private readonly shmSlotCount: number;
   private readonly shmRetryMs: number;
   private readonly shm = new Map<string, Promise<ShmSlots | undefined>>();
+  private readonly encodeBuffers = new EncodeBufferPool();
+  private readonly modelInferMethod = loadInferenceProto().inference.GRPCInferenceService.service.ModelInfer;
 
   constructor(targets: string[], opts: InferenceClientOptions = {}) {
     if (!targets.length) throw new Error('InferenceClient needs at least one target');
@@ -94,21 +97,29 @@ export class InferenceClient {
     return viaShm ?? this.inferViaBytes(model, inputs, opts);
   }
 
+  /** Tensors in the message, encoded into a pooled buffer (see infer-request.ts). */
   private async inferViaBytes(model: string, inputs: Tensor[], opts: InferOptions): Promise<InferResult> {
-    const request = {
+    const m = this.modelInferMethod;
+    const header = m.requestSerialize({
       model_name: model,
       model_version: opts.version ?? '',
       id: opts.requestId ?? '',
       inputs: inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
       outputs: (opts.outputs ?? []).map((name) => ({ name })),
-      raw_input_contents: inputs.map((t) => t.data),
-    };
-    const res = await this.call<typeof request, ModelInferResponse__Output>(
-      (c) => c.ModelInfer.bind(c) as Unary<typeof request, ModelInferResponse__Output>,
-      request,
-      opts.deadlineMs,
-    );
-    return toResult(res);
+    });
+    const tensors = inputs.map((t) => t.data);
+    const buffer = this.encodeBuffers.acquire(inferRequestSize(header, tensors));
+    const message = encodeInferRequest(header, tensors, buffer);
+    const send =
+      (c: GRPCInferenceServiceClient): Unary<Buffer, ModelInferResponse__Output> =>
+      (req, meta, callOpts, cb) =>
+        c.makeUnaryRequest(m.path, (b: Buffer) => b, m.responseDeserialize, req, meta, callOpts, cb);
+    try {
+      return toResult(await this.call(send, message, opts.deadlineMs));
+    } finally {
+      // The call has settled: grpc-js framed (copied) the message long before, and keeps no reference to it.
+      this.encodeBuffers.release(buffer);
+    }
   }
 
   /** undefined: this request cannot use shared memory (no region, no free slot, too large, region lost). */

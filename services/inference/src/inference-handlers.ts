@@ -88,6 +88,8 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
           req.outputs.map((o) => o.name),
         );
         request = { ...prepared, deadline: deadlineOf(call), isCancelled: () => call.cancelled };
+        // The tensors are in `request` now; the message's own references would keep their buffer until the answer (see RELEASED in model-scheduler.ts).
+        req.raw_input_contents = [];
       } catch (err) {
         finish(err);
         return;

@@ -70,6 +70,20 @@ describe('ModelScheduler', () => {
     expect(out[1][0].shape).toEqual([2, 1]);
   });
 
+  it("lets go of each request's input bytes once they are stacked, before the batch has run", async () => {
+    const inst = fakeInstance();
+    inst.hold = true;
+    const s = scheduler(inst);
+    const requests = [request([1]), request([2, 3]), request([4])];
+    const pending = Promise.all(requests.map((r) => s.submit(r)));
+    await vi.waitFor(() => expect(inst.runs).toHaveLength(1));
+    // The batch is on the session now: no request still holds its own buffer (it can die young).
+    expect(requests.map((r) => r.inputs[0].data.byteLength)).toEqual([0, 0, 0]);
+    inst.hold = false;
+    inst.release();
+    expect((await pending).map(values)).toEqual([[1], [2, 3], [4]]);
+  });
+
   it('runs a lone caller at once, and waits again at the first sign of company', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
     const inst = fakeInstance();

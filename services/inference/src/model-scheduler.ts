@@ -20,6 +20,17 @@ function ownsLargeBuffer(data: Buffer): boolean {
   return data.buffer instanceof ArrayBuffer && data.buffer.byteLength >= ZERO_COPY_MIN_BYTES && data.byteLength >= data.buffer.byteLength / 2;
 }
 
+/**
+ * What a request's input holds once its bytes are stacked into a batch. Its
+ * own buffer (grpc-js's reassembly of the message, ~0.7 MB for a frame) would
+ * otherwise stay referenced until the answer is sent, long enough at
+ * concurrency 8 to reach V8's old generation, where only a mark-compact frees
+ * it: one stop-the-world "external memory pressure" collection (~20 ms, plus
+ * the helper threads) every ~64 MB of such buffers, 1 in ~30 requests.
+ * Released here, a few milliseconds after it arrived, it dies in a scavenge.
+ */
+const RELEASED = Buffer.alloc(0);
+
 /** A validated request waiting for an instance. */
 export interface QueuedRequest {
   /** In the model's input order. */
@@ -254,6 +265,7 @@ export class ModelScheduler {
       for (const r of batch) {
         view.set(r.inputs[idx].data, offset);
         offset += r.inputs[idx].data.byteLength;
+        r.inputs[idx].data = RELEASED;
       }
       const dims = this.opts.maxBatchSize > 0 ? [total, ...input.shape.slice(1)] : input.shape;
       feeds[input.name] = { type: ortTypeOf(input.datatype), dims, data };

@@ -1,10 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { metricsRegistry } from '@riverwatch/common';
+import { collectProcessMetrics, metricsRegistry } from '@riverwatch/common';
 
 const Readiness = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.Boolean()) });
 
 /** Probes and metrics: public, outside /v1, and /healthz touches no dependency. */
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  collectProcessMetrics();
   const pub = { role: 'public' as const };
   app.get('/healthz', { config: pub, schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({ status: 'ok' }));
 
