@@ -7,7 +7,7 @@
  * against V8's external-memory limit, and at concurrency 8 with tensors in
  * flight they live long enough to reach the old generation, so the process
  * runs a stop-the-world mark-compact ("external memory pressure", ~20-30 ms)
- * every ~50 requests. Here the small part of the message (names, shapes,
+ * about once per 80 requests. Here the small part of the message (names, shapes,
  * outputs) is encoded by protobuf.js and the tensors are appended as field 7
  * (`raw_input_contents`) into a buffer taken from a pool and given back when
  * the call has settled; grpc-js's framing copy is the only one left.
