@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
-import { loadConfig, RedisKeys, QueueName } from '@riverwatch/common';
+import { collectProcessMetrics, loadConfig, metricsRegistry, RedisKeys, QueueName } from '@riverwatch/common';
 import { parseServices } from '../../packages/cli/src/stack.ts';
 import { repoRoot } from '../support/cli.ts';
 
@@ -126,7 +126,7 @@ describe('deployment files agree with the code', () => {
     }
   });
 
-  it('k8s/monitoring: the PodMonitor scrapes named ports the pods have; the alert rules use only metrics and label values the code exports', () => {
+  it('k8s/monitoring: the PodMonitor scrapes named ports the pods have; the alert rules use only metrics and label values the code exports', async () => {
     const monitoring = k8sDocs(join(repoRoot, 'k8s/monitoring'));
     const portNames = new Set(
       base
@@ -137,13 +137,21 @@ describe('deployment files agree with the code', () => {
     const podMonitor = monitoring.find((d) => d.kind === 'PodMonitor')!;
     for (const e of (podMonitor.spec as { podMetricsEndpoints: { port: string }[] }).podMetricsEndpoints) expect(portNames, e.port).toContain(e.port);
 
-    const code = sourceFiles(['services', 'packages']).map((f) => readFileSync(f, 'utf8')).join('\n');
+    // Node's own series come from prom-client's default metrics (collectProcessMetrics): their names from
+    // the registry, their label values from prom-client's source.
+    collectProcessMetrics();
+    const promClientDir = join(repoRoot, 'node_modules/prom-client/lib/metrics');
+    const promClient = readdirSync(promClientDir)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(promClientDir, f), 'utf8'));
+    const code = [...sourceFiles(['services', 'packages']).map((f) => readFileSync(f, 'utf8')), ...promClient].join('\n');
     const metrics = new Set([...code.matchAll(/name: '(riverwatch_[a-z_]+)'/g)].map((m) => m[1]));
+    for (const m of await metricsRegistry.getMetricsAsJSON()) metrics.add(m.name);
     const rules = monitoring.find((d) => d.kind === 'PrometheusRule')!;
     const exprs = (rules.spec as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
     expect(exprs.length).toBeGreaterThan(5);
     for (const { alert, expr } of exprs) {
-      for (const [name] of expr.matchAll(/riverwatch_[a-z_]+/g)) expect(metrics, `${alert}: ${name}`).toContain(name.replace(/_(bucket|sum|count)$/, ''));
+      for (const [name] of expr.matchAll(/(riverwatch|nodejs|process)_[a-z_]+/g)) expect(metrics, `${alert}: ${name}`).toContain(name.replace(/_(bucket|sum|count)$/, ''));
       // Positive matchers name values the code writes somewhere as a string literal (a typo there would never fire).
       for (const [, label, values] of expr.matchAll(/(\w+)=~?"([^"]+)"/g)) {
         for (const v of values!.split('|')) expect(code, `${alert}: ${label}="${v}"`).toContain(`'${v}'`);
