@@ -187,8 +187,12 @@ try {
   const latencies = new Map<string, number[]>();
   const elapsed = new Map<string, number>();
   const server = new Map<string, ServerTimes>();
-  const cpu = new Map<string, Cpu>();
-  const gcs = new Map<string, MajorGcs>();
+  const cpu = new Map<string, PerProcess>();
+  const gcs = new Map<string, PerProcess>();
+  const addPerProcess = (totals: Map<string, PerProcess>, id: string, before: PerProcess, after: PerProcess) => {
+    const t = totals.get(id) ?? { client: 0, server: 0 };
+    totals.set(id, { client: t.client + after.client - before.client, server: t.server + after.server - before.server });
+  };
   const addServerTimes = (id: string, before: ServerTimes, after: ServerTimes) => {
     const acc = server.get(id) ?? { computeS: 0, runs: 0, decodeS: 0, queueS: 0, requests: 0, inServerS: 0 };
     const k = Object.keys(acc) as (keyof ServerTimes)[];
@@ -222,12 +226,8 @@ try {
       const t0 = performance.now();
       const l = await closedLoop(s.run, 8, seconds);
       elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
-      const cpu1 = cpuMs();
-      const gc1 = await majorGcs();
-      const c = cpu.get(id) ?? { client: 0, server: 0 };
-      cpu.set(id, { client: c.client + cpu1.client - cpu0.client, server: c.server + cpu1.server - cpu0.server });
-      const g = gcs.get(id) ?? { client: 0, server: 0 };
-      gcs.set(id, { client: g.client + gc1.client - gc0.client, server: g.server + gc1.server - gc0.server });
+      addPerProcess(cpu, id, cpu0, cpuMs());
+      addPerProcess(gcs, id, gc0, await majorGcs());
       if (s.served && before) addServerTimes(id, before, await serverTimes(s.served));
       latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
       log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
@@ -399,11 +399,11 @@ function readLoad(): string {
   }
 }
 
-type Cpu = { client: number; server: number };
-type MajorGcs = Cpu;
+/** A figure for this process (the client) and for the server process. */
+type PerProcess = { client: number; server: number };
 
 /** CPU time of this process and the server process, in ms (Linux /proc; the server counts 0 elsewhere). */
-function cpuMs(): Cpu {
+function cpuMs(): PerProcess {
   const own = process.cpuUsage();
   let serverMs = 0;
   try {
@@ -415,9 +415,8 @@ function cpuMs(): Cpu {
   return { client: (own.user + own.system) / 1000, server: serverMs };
 }
 
-
 /** Mark-compacts so far in this process and in the server (`nodejs_gc_duration_seconds_count{kind="major"}`). */
-async function majorGcs(): Promise<MajorGcs> {
+async function majorGcs(): Promise<PerProcess> {
   // GC entries are delivered after the fact: let pending ones arrive first.
   await new Promise((r) => setImmediate(r));
   const text = await (await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`)).text();

@@ -111,6 +111,7 @@ describe('InferenceClient', () => {
       expect(pool.size, 'one buffer, handed back after each call').toBe(1);
       // A call that fails gives its buffer back too, and the next one writes over it.
       await expect(client.infer('no-such-model', frame(0.5))).rejects.toMatchObject({ code: status.NOT_FOUND });
+      expect(pool.size).toBe(1);
       expect(values(await client.infer('tiny-detector', frame(0.1)))).toEqual(dark);
       // Concurrent calls each hold their own buffer; every answer is its own request's.
       const answers = await Promise.all([0.1, 0.9, 0.1, 0.9].map((v) => client.infer('tiny-detector', frame(v))));
