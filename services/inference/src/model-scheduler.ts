@@ -27,7 +27,7 @@ function ownsLargeBuffer(data: Buffer): boolean {
  * concurrency 8 to reach V8's old generation, where only a mark-compact frees
  * it: one stop-the-world "external memory pressure" collection (~20 ms, plus
  * the helper threads) every ~64 MB of such buffers, ~2 per 100 requests.
- * Released here, a few milliseconds after it arrived, it dies in a scavenge.
+ * Released here, after its queue wait, it usually dies in a scavenge.
  */
 const RELEASED = Buffer.alloc(0);
 
