@@ -204,31 +204,32 @@ try {
     // c1 overheads, differences of p50s, are not differences between two moments of the machine.
     // Each row's throughput is then its own calls over the time they took (1000 / mean ms), and the
     // CPU of one scenario cannot be told apart from the others' (no cpuMsPerRequest at c1).
-    const before1 = await Promise.all(c1Scenarios.map((s) => (s.served ? serverTimes(s.served) : Promise.resolve(undefined))));
+    const before1 = await snapshot();
     const perScenario = await interleavedLoop(
       c1Scenarios.map((s) => s.run),
       seconds * c1Scenarios.length,
     );
+    const after1 = await snapshot();
     for (const [i, s] of c1Scenarios.entries()) {
       const id = `${s.key}@1`;
       const l = perScenario[i]!;
       elapsed.set(id, (elapsed.get(id) ?? 0) + l.reduce((a, b) => a + b, 0) / 1000);
-      if (s.served) addServerTimes(id, before1[i]!, await serverTimes(s.served));
+      if (s.served) addServerTimes(id, serverTimes(before1, s.served), serverTimes(after1, s.served));
       latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
     }
     log(`round ${r + 1}/${rounds} c1, interleaved: ${c1Scenarios.map((s, i) => `${s.key} ${perScenario[i]!.length}`).join(', ')} requests`);
     // Concurrency 8: one closed loop per scenario, in turn (each needs the machine to itself), in a new order each round.
     for (const s of shuffled(scenarios.filter((x) => x.concurrencies.includes(8)))) {
       const id = `${s.key}@8`;
-      const before = s.served ? await serverTimes(s.served) : undefined;
+      const before = await snapshot();
       const cpu0 = cpuMs();
-      const gc0 = await majorGcs();
       const t0 = performance.now();
       const l = await closedLoop(s.run, 8, seconds);
       elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
       addPerProcess(cpu, id, cpu0, cpuMs());
-      addPerProcess(gcs, id, gc0, await majorGcs());
-      if (s.served && before) addServerTimes(id, before, await serverTimes(s.served));
+      const after = await snapshot();
+      addPerProcess(gcs, id, majorGcs(before), majorGcs(after));
+      if (s.served) addServerTimes(id, serverTimes(before, s.served), serverTimes(after, s.served));
       latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
       log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
     }
@@ -415,24 +416,32 @@ function cpuMs(): PerProcess {
   return { client: (own.user + own.system) / 1000, server: serverMs };
 }
 
-/** Mark-compacts so far in this process and in the server (`nodejs_gc_duration_seconds_count{kind="major"}`). */
-async function majorGcs(): Promise<PerProcess> {
+/** The server's metrics text and this process's mark-compact count, read together. */
+type Snapshot = { metrics: string; clientMajorGcs: number };
+
+async function snapshot(): Promise<Snapshot> {
   // GC entries are delivered after the fact: let pending ones arrive first.
   await new Promise((r) => setImmediate(r));
-  const text = await (await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('nodejs_gc_duration_seconds_count{kind="major"}'));
-  return { client: clientMajorGcs, server: line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0 };
+  const clientMajor = clientMajorGcs;
+  return { metrics: await (await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`)).text(), clientMajorGcs: clientMajor };
+}
+
+/** One sample's value from Prometheus text (0 when the series has none yet). */
+function sampleValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+/** Mark-compacts so far in this process and in the server (`nodejs_gc_duration_seconds_count{kind="major"}`). */
+function majorGcs(s: Snapshot): PerProcess {
+  return { client: s.clientMajorGcs, server: sampleValue(s.metrics, 'nodejs_gc_duration_seconds_count{kind="major"}') };
 }
 
 type ServerTimes = { computeS: number; runs: number; decodeS: number; queueS: number; requests: number; inServerS: number };
 
-/** Server-side totals for one model from its Prometheus text. */
-async function serverTimes(model: string): Promise<ServerTimes> {
-  const text = await (await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`)).text();
-  const value = (series: string, extra = '') => {
-    const line = text.split('\n').find((l) => l.startsWith(`${series}{model="${model}"${extra}}`));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-  };
+/** Server-side totals for one model. */
+function serverTimes(s: Snapshot, model: string): ServerTimes {
+  const value = (series: string, extra = '') => sampleValue(s.metrics, `${series}{model="${model}"${extra}}`);
   return {
     computeS: value('riverwatch_inference_compute_seconds_sum'),
     runs: value('riverwatch_inference_compute_seconds_count'),

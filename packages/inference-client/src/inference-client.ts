@@ -67,6 +67,11 @@ export class InferenceClient {
   private readonly shm = new Map<string, Promise<ShmSlots | undefined>>();
   private readonly encodeBuffers = new EncodeBufferPool();
   private readonly modelInferMethod = loadInferenceProto().inference.GRPCInferenceService.service.ModelInfer;
+  /** ModelInfer with a request already encoded (inferViaBytes): grpc-js sends the bytes as they are. */
+  private readonly sendEncoded = (c: GRPCInferenceServiceClient): Unary<Buffer, ModelInferResponse__Output> => {
+    const m = this.modelInferMethod;
+    return (req, meta, opts, cb) => c.makeUnaryRequest(m.path, (b: Buffer) => b, m.responseDeserialize, req, meta, opts, cb);
+  };
 
   constructor(targets: string[], opts: InferenceClientOptions = {}) {
     if (!targets.length) throw new Error('InferenceClient needs at least one target');
@@ -99,8 +104,7 @@ export class InferenceClient {
 
   /** Tensors in the message, encoded into a pooled buffer (see infer-request.ts). */
   private async inferViaBytes(model: string, inputs: Tensor[], opts: InferOptions): Promise<InferResult> {
-    const m = this.modelInferMethod;
-    const header = m.requestSerialize({
+    const header = this.modelInferMethod.requestSerialize({
       model_name: model,
       model_version: opts.version ?? '',
       id: opts.requestId ?? '',
@@ -110,12 +114,8 @@ export class InferenceClient {
     const tensors = inputs.map((t) => t.data);
     const buffer = this.encodeBuffers.acquire(inferRequestSize(header, tensors));
     const message = encodeInferRequest(header, tensors, buffer);
-    const send =
-      (c: GRPCInferenceServiceClient): Unary<Buffer, ModelInferResponse__Output> =>
-      (req, meta, callOpts, cb) =>
-        c.makeUnaryRequest(m.path, (b: Buffer) => b, m.responseDeserialize, req, meta, callOpts, cb);
     try {
-      return toResult(await this.call(send, message, opts.deadlineMs));
+      return toResult(await this.call(this.sendEncoded, message, opts.deadlineMs));
     } finally {
       // The call has settled: grpc-js framed (copied) the message long before, and keeps no reference to it.
       this.encodeBuffers.release(buffer);

@@ -8,7 +8,7 @@ import type { LoadedModel } from './loaded-model.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { QueuedRequest } from './model-scheduler.ts';
 import { shmRefOf, type SharedMemoryRegistry, type ShmRef } from './shared-memory.ts';
-import { decodeInputs } from './tensor-codec.ts';
+import { takeInputs } from './tensor-codec.ts';
 
 export interface ServerState {
   /** True once the initial load finished and until draining starts. */
@@ -84,12 +84,10 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
           shmOutputs.set(o.name, ref);
         }
         const prepared = model.prepare(
-          decodeInputs(req, shm),
+          takeInputs(req, shm),
           req.outputs.map((o) => o.name),
         );
         request = { ...prepared, deadline: deadlineOf(call), isCancelled: () => call.cancelled };
-        // The tensors are in `request` now; the message's own references would keep their buffer until the answer (see RELEASED in model-scheduler.ts).
-        req.raw_input_contents = [];
       } catch (err) {
         finish(err);
         return;

@@ -1,7 +1,7 @@
 import type { InferTensorContents__Output, ModelInferRequest__Output } from '@riverwatch/proto';
 import { describe, expect, it } from 'vitest';
 import { SharedMemoryRegistry } from './shared-memory.ts';
-import { decodeInputs } from './tensor-codec.ts';
+import { decodeInputs, takeInputs } from './tensor-codec.ts';
 
 /** Client shared memory off, as by default. */
 const NO_SHM = new SharedMemoryRegistry(false);
@@ -57,5 +57,15 @@ describe('decodeInputs', () => {
     } catch (err) {
       expect((err as { code: number }).code).toBe(3);
     }
+  });
+});
+
+describe('takeInputs', () => {
+  it('decodes the inputs and leaves the message holding none of their bytes', () => {
+    const raw = Buffer.from([1, 2, 3, 4]);
+    const message = req([{ name: 'x', datatype: 'UINT8', shape: [2, 2] }], [raw]);
+    const [x] = takeInputs(message, NO_SHM);
+    expect(x.data).toBe(raw);
+    expect(message.raw_input_contents).toEqual([]);
   });
 });

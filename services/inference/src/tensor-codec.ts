@@ -94,6 +94,17 @@ export function decodeInputs(req: ModelInferRequest__Output, shm: SharedMemoryRe
   });
 }
 
+/**
+ * decodeInputs, then the message lets go of its raw bytes: the tensors hold them now, and the
+ * decoded message lives as long as the call, which would keep grpc-js's buffer of the whole
+ * message alive past the moment the scheduler releases it (see RELEASED in model-scheduler.ts).
+ */
+export function takeInputs(req: ModelInferRequest__Output, shm: SharedMemoryRegistry): RequestTensor[] {
+  const tensors = decodeInputs(req, shm);
+  req.raw_input_contents = [];
+  return tensors;
+}
+
 function hasTypedValues(c: InferTensorContents__Output): boolean {
   return (
     c.bool_contents.length + c.int_contents.length + c.int64_contents.length + c.uint_contents.length +
