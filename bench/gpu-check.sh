@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/gpu-check.sh: is riverwatch's inference GPU-ready on this machine? Unattended, from a
 # fresh checkout, in under 8 minutes (each step has its own timeout inside that budget):
-#   1. nvidia-smi must see a GPU; Node must be 20 or later;
+#   1. nvidia-smi must see a GPU; Node must be 20 or later (without Node, e.g. on a lent GPU machine
+#      with PyTorch and no network, bench/gpu_torch.py measures the models' compute instead);
 #   2. npm dependencies with onnxruntime-node's CUDA 12 provider: ONNXRUNTIME_NODE_INSTALL=cuda12
 #      (onnxruntime-node/script/install.js then fetches Microsoft.ML.OnnxRuntime.Gpu.Linux from
 #      nuget.org into node_modules/onnxruntime-node/bin/napi-v6/linux/x64/): `npm ci` on a fresh
@@ -56,7 +57,7 @@ if ! GPU="$(timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total -
 fi
 say "GPU: ${GPU%%$'\n'*}"
 if ! command -v node >/dev/null 2>&1 || (($(node -p 'process.versions.node.split(".")[0]') < 20)); then
-  finish_fail 2 node "Node.js 20 or later is needed (found: $(node -v 2>/dev/null || echo none))"
+  finish_fail 2 node "Node.js 20 or later is needed (found: $(node -v 2>/dev/null || echo none)); on a GPU machine with PyTorch but no Node, python3 bench/gpu_torch.py measures the models on the GPU"
 fi
 
 # 2. onnxruntime-node with its CUDA provider.

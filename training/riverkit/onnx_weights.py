@@ -13,22 +13,30 @@ from onnx import numpy_helper
 
 
 def conv_execution_order(model, example):
-    """Conv2d modules in the order forward() runs them, each with the BatchNorm2d that follows it (or None)."""
-    order, hooks = [], []
+    """Conv2d modules in the order forward() runs them, each with the BatchNorm2d that reads its
+    output (or None), wherever the two sit in the module tree."""
+    order, follower, made_by, hooks = [], {}, {}, []
+
+    def on_conv(mod, i, o):
+        order.append(mod)
+        made_by[id(o)] = (o, mod)  # the tensor is kept so that its id is not reused in this pass
+
+    def on_bn(mod, i, o):
+        hit = made_by.get(id(i[0]))
+        if hit is not None and hit[0] is i[0]:
+            follower[hit[1]] = mod
+
     for m in model.modules():
         if isinstance(m, torch.nn.Conv2d):
-            hooks.append(m.register_forward_hook(lambda mod, i, o: order.append(mod)))
-    with torch.no_grad():
-        model.eval()(example)
-    for h in hooks:
-        h.remove()
-    follower = {}
-    for seq in model.modules():
-        if isinstance(seq, torch.nn.Sequential):
-            kids = list(seq)
-            for a, b in zip(kids, kids[1:]):
-                if isinstance(a, torch.nn.Conv2d) and isinstance(b, torch.nn.BatchNorm2d):
-                    follower[a] = b
+            hooks.append(m.register_forward_hook(on_conv))
+        elif isinstance(m, torch.nn.BatchNorm2d):
+            hooks.append(m.register_forward_hook(on_bn))
+    try:
+        with torch.no_grad():
+            model.eval()(example)
+    finally:
+        for h in hooks:
+            h.remove()
     return [(c, follower.get(c)) for c in order]
 
 

@@ -123,7 +123,7 @@ class YoloDetector(nn.Module):
         for i, y in enumerate(raw):
             bs, na, ny, nx, no = y.shape
             s = STRIDES[i]
-            yv, xv = torch.meshgrid(torch.arange(ny, dtype=torch.float32), torch.arange(nx, dtype=torch.float32), indexing="ij")
+            yv, xv = torch.meshgrid(torch.arange(ny, dtype=torch.float32, device=y.device), torch.arange(nx, dtype=torch.float32, device=y.device), indexing="ij")
             grid = torch.stack((xv, yv), 2).view(1, 1, ny, nx, 2) - 0.5
             ag = self.anchors[i].view(1, na, 1, 1, 2)
             y = y.sigmoid()
