@@ -69,6 +69,10 @@ export interface RiverwatchConfig {
     allowClientShm: boolean;
     /** Client (worker): pass tensors through /dev/shm when the one target offers it. */
     sharedMemory: boolean;
+    /** Server: threads that decode and tile frame requests (FRAME_INPUT); 0 refuses them. */
+    frameThreads: number;
+    /** Client (worker): send detectors the encoded frame, not its tiles' tensors, when the server takes frames. */
+    sendFrames: boolean;
   };
   frameTtlSeconds: number;
 }
@@ -281,6 +285,8 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       deadlineMs: int(env, 'INFERENCE_DEADLINE_MS', 10_000, 10, 600_000),
       allowClientShm: bool(env, 'INFERENCE_ALLOW_CLIENT_SHM', false),
       sharedMemory: bool(env, 'INFERENCE_SHARED_MEMORY', false),
+      frameThreads: int(env, 'INFERENCE_FRAME_THREADS', 1, 0, 64),
+      sendFrames: bool(env, 'INFERENCE_SEND_FRAMES', false),
     },
     frameTtlSeconds: int(env, 'FRAME_TTL_SECONDS', 120, 5, 86_400),
   };

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { loadInferenceProto, tensorByteSize, type GRPCInferenceServiceClient, type ModelInferResponse__Output } from '@riverwatch/proto';
+import { loadInferenceProto, tensorByteSize, type GRPCInferenceServiceClient, type InferParameter, type ModelInferResponse__Output } from '@riverwatch/proto';
 import type { Logger } from '@riverwatch/common';
 import { InferenceError } from './inference-error.ts';
 import { contentsToRaw, type Tensor, type TensorDatatype } from './tensor.ts';
@@ -12,6 +12,8 @@ export interface InferResult {
   modelVersion: string;
   id: string;
   outputs: Tensor[];
+  /** The response's parameters (a frame request's frame size and tile count), by name. */
+  parameters: Record<string, number | string | boolean>;
 }
 
 export interface ModelMetadata {
@@ -45,6 +47,8 @@ export interface InferOptions {
   outputs?: string[];
   deadlineMs?: number;
   requestId?: string;
+  /** Request parameters (KServe's map): strings, numbers (int64, or double when fractional) and booleans. */
+  parameters?: Record<string, string | number | boolean>;
 }
 
 type Unary<Req, Res> = (req: Req, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown;
@@ -110,6 +114,7 @@ export class InferenceClient {
       id: opts.requestId ?? '',
       inputs: inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
       outputs: (opts.outputs ?? []).map((name) => ({ name })),
+      parameters: requestParameters(opts.parameters),
     });
     const tensors = inputs.map((t) => t.data);
     const buffer = this.encodeBuffers.acquire(inferRequestSize(header, tensors));
@@ -140,6 +145,7 @@ export class InferenceClient {
         model_name: model,
         model_version: opts.version ?? '',
         id: opts.requestId ?? '',
+        parameters: requestParameters(opts.parameters),
         inputs: inputs.map((t) => ({
           name: t.name,
           datatype: t.datatype,
@@ -333,7 +339,22 @@ function toResult(
         (raw.length ? raw[i]! : contentsToRaw(o.datatype, o.contents ?? emptyContents()));
       return { name: o.name, datatype: o.datatype as TensorDatatype, shape, data };
     }),
+    parameters: Object.fromEntries(
+      Object.entries(res.parameters ?? {}).flatMap(([k, p]) => {
+        const v = p[p.parameter_choice ?? 'string_param'];
+        return v === undefined ? [] : [[k, typeof v === 'object' ? Number(v) : v]];
+      }),
+    ),
   };
+}
+
+function requestParameters(p: InferOptions['parameters']): Record<string, InferParameter> {
+  return Object.fromEntries(
+    Object.entries(p ?? {}).map(([k, v]) => [
+      k,
+      typeof v === 'string' ? { string_param: v } : typeof v === 'boolean' ? { bool_param: v } : Number.isInteger(v) ? { int64_param: v } : { double_param: v },
+    ]),
+  );
 }
 
 function emptyContents() {

@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from '@riverwatch/common';
 import type { GRPCInferenceServiceHandlers, ModelInferResponse } from '@riverwatch/proto';
+import { DETECTIONS_OUTPUT, FRAME_INPUT } from '@riverwatch/vision/decode';
+import { isFrameRequest, type FrameRequests } from './frame-requests.ts';
 import { InferError, invalidArgument } from './infer-error.ts';
 import { inferenceMetrics } from './inference-metrics.ts';
 import type { LoadedModel } from './loaded-model.ts';
@@ -17,6 +19,8 @@ export interface ServerState {
 
 const SERVER_NAME = 'riverwatch-inference';
 const SERVER_VERSION = '0.1.0';
+/** ServerMetadata's extension for frame requests (FRAME_INPUT). */
+export const FRAMES_EXTENSION = 'riverwatch_frames';
 const EMPTY = Buffer.alloc(0);
 
 function toServiceError(err: unknown): Partial<grpc.StatusObject> {
@@ -31,7 +35,7 @@ function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number {
 }
 
 /** The GRPCInferenceService methods over the model manager. */
-export function inferenceHandlers(manager: ModelManager, state: ServerState, shm: SharedMemoryRegistry, logger: Logger): GRPCInferenceServiceHandlers {
+export function inferenceHandlers(manager: ModelManager, state: ServerState, shm: SharedMemoryRegistry, logger: Logger, frames?: FrameRequests): GRPCInferenceServiceHandlers {
   const metadataOf = (m: LoadedModel) => ({
     name: m.name,
     versions: manager.versions(m.name).sort((a, b) => Number(a) - Number(b)),
@@ -44,7 +48,7 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
     ServerLive: (_call, cb) => cb(null, { live: true }),
     ServerReady: (_call, cb) => cb(null, { ready: state.ready() }),
     ServerMetadata: (_call, cb) =>
-      cb(null, { name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_repository', ...(shm.enabled ? ['system_shared_memory'] : [])] }),
+      cb(null, { name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_repository', ...(shm.enabled ? ['system_shared_memory'] : []), ...(frames ? [FRAMES_EXTENSION] : [])] }),
     ModelReady: (call, cb) => cb(null, { ready: state.ready() && manager.has(call.request.name, call.request.version) }),
     ModelMetadata: (call, cb) => {
       try {
@@ -77,6 +81,25 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
       const shmOutputs = new Map<string, ShmRef>();
       try {
         model = manager.get(req.model_name, req.model_version);
+        if (frames && isFrameRequest(req.inputs)) {
+          if (req.outputs.some((o) => o.name !== DETECTIONS_OUTPUT || shmRefOf(`output '${o.name}'`, o.parameters))) {
+            throw invalidArgument(`a '${FRAME_INPUT}' request answers '${DETECTIONS_OUTPUT}' alone, in the message`);
+          }
+          const [frame] = takeInputs(req, shm);
+          frames.detect(model, frame!, req.parameters, { deadline: deadlineOf(call), isCancelled: () => call.cancelled }).then(
+            ({ outputs, parameters }) =>
+              finish(null, {
+                model_name: model.name,
+                model_version: model.version,
+                id: req.id,
+                parameters,
+                outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
+                raw_output_contents: outputs.map((o) => o.data),
+              }),
+            (err: unknown) => finish(err),
+          );
+          return;
+        }
         for (const o of req.outputs) {
           const ref = shmRefOf(`output '${o.name}'`, o.parameters);
           if (!ref) continue;

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { DependencyUnavailableError, EvidenceStore, OpsServer, stopOnce, tuneGcForTensorTraffic, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
+import { VisionThreads } from '@riverwatch/vision';
+import { FrameRequests } from './frame-requests.ts';
 import { HealthService } from './health-service.ts';
 import { widenReceiveWindow, widenSessionWindows } from './http2-window.ts';
 import { inferenceHandlers } from './inference-handlers.ts';
@@ -58,7 +60,9 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   if (!widenReceiveWindow(server, windowBytes)) logger.warn('grpc-js internals changed: HTTP/2 receive window left at its default');
   const shm = new SharedMemoryRegistry(cfg.allowClientShm);
   const calls = new CallTracker();
-  server.addService(loadInferenceProto().inference.GRPCInferenceService.service, calls.wrap(inferenceHandlers(manager, state, shm, logger)));
+  // Frame requests (frame-requests.ts): decoding and tile packing on their own threads; 0 turns them off.
+  const frames = cfg.frameThreads > 0 ? new FrameRequests(new VisionThreads(cfg.frameThreads)) : undefined;
+  server.addService(loadInferenceProto().inference.GRPCInferenceService.service, calls.wrap(inferenceHandlers(manager, state, shm, logger, frames)));
   server.addService(loadHealthProto().grpc.health.v1.Health.service, health.handlers());
 
   let ops: OpsServer | undefined;
@@ -73,7 +77,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
     ops = await OpsServer.start(cfg.metricsPort, async () => ({ models: state.ready() }));
     health.set('SERVING');
     manager.startPolling(opts.pollIntervalMs ?? 1000);
-    logger.info({ grpcPort, metricsPort: ops.port, models: manager.names(), repository: cfg.modelRepository, clientShm: cfg.allowClientShm }, 'inference server ready');
+    logger.info({ grpcPort, metricsPort: ops.port, models: manager.names(), repository: cfg.modelRepository, clientShm: cfg.allowClientShm, frameThreads: cfg.frameThreads }, 'inference server ready');
     const metricsServer = ops;
 
     return {
@@ -104,6 +108,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
           void calls.idle().then(() => setTimeout(() => finish(true), ANSWER_FLUSH_MS));
         });
         await manager.stop();
+        await frames?.close();
         shm.close();
         await metricsServer.close();
         logger.info('inference server stopped');
@@ -112,6 +117,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   } catch (err) {
     server.forceShutdown();
     await manager.stop();
+    await frames?.close();
     shm.close();
     await ops?.close();
     throw err;

@@ -18,6 +18,23 @@ import { yolov5Candidates } from './yolov5.ts';
  */
 export const DETECTIONS_OUTPUT = 'detections';
 export const DETECTION_ROW = 6;
+
+/**
+ * Frame requests: instead of tensors, a client may send a detector one whole encoded frame
+ * (JPEG or PNG) as the input `frame`, UINT8 [bytes]. The server then pre-processes it, runs its
+ * tiles as one batch, post-processes and merges them (services/inference/src/frame-requests.ts)
+ * and answers `detections` [1, N, 6] in frame pixels, with the frame's size and tile count as
+ * the response parameters below. The request parameter `tiling` carries a camera's override.
+ */
+export const FRAME_INPUT = 'frame';
+export const TILING_PARAMETER = 'tiling';
+export const FRAME_PARAMETERS = { width: 'frame_width', height: 'frame_height', tiles: 'tiles' } as const;
+
+/** A frame's merged detections (frame pixels) as the one-item `detections` tensor of a frame request. */
+export function frameDetectionsTensor(dets: readonly Detection[], datatype: 'FP32' | 'FP64'): { shape: number[]; data: Buffer } {
+  const { rows, counts } = detectionRows([dets.map((d) => ({ box: d.box, score: d.score, classId: d.classId }))]);
+  return detectionsTensor(rows, counts, 0, 1, datatype);
+}
 const DEFAULT_MAX_DETECTIONS = 300;
 
 type DetectorFormat = NonNullable<PostprocessConfig['format']>;

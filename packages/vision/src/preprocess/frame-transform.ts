@@ -45,6 +45,11 @@ export function computeTransform(frameWidth: number, frameHeight: number, input:
   };
 }
 
+/** Frame pixels to themselves: for boxes already in the frame (a frame request's answer). */
+export function identityTransform(frameWidth: number, frameHeight: number): FrameTransform {
+  return { frameWidth, frameHeight, inputWidth: frameWidth, inputHeight: frameHeight, scaleX: 1, scaleY: 1, padX: 0, padY: 0, resizedWidth: frameWidth, resizedHeight: frameHeight };
+}
+
 const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
 
 /** A box in model-input pixels to frame pixels, clipped to the frame. */
