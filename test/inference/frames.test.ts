@@ -94,7 +94,7 @@ describe('inference server: frame requests', () => {
     const cases: [() => Promise<unknown>, RegExp][] = [
       [() => h.client.infer('yolo', [frameInput(Buffer.from('not a jpeg at all'))]), /^input 'frame' is not a decodable image: /],
       [() => h.client.infer('yolo', [frameInput(FRAME.subarray(0, 2000))]), /^input 'frame' is not a decodable image: /],
-      [() => h.client.infer('yolo', [{ ...frameInput(FRAME), datatype: 'INT8' }]), /^input 'frame' must be UINT8 \[bytes\] holding one encoded image; got INT8/],
+      [() => h.client.infer('yolo', [{ ...frameInput(FRAME), datatype: 'FP32' }]), /^input 'frame' must be UINT8 \[bytes\] holding one encoded image; got FP32/],
       [() => h.client.infer('yolo', [frameInput(FRAME)], { parameters: { [TILING_PARAMETER]: '{"tileWidth": 5}' } }), /^parameter 'tiling': tiling\.tileWidth must be an integer from 32 to 8192, got 5$/],
       [() => h.client.infer('yolo', [frameInput(FRAME)], { parameters: { [TILING_PARAMETER]: 'small please' } }), /^parameter 'tiling' must be a JSON object of tiling settings/],
       [() => h.client.infer('yolo', [frameInput(FRAME)], { parameters: { [TILING_PARAMETER]: '{"tiles": 4}' } }), /^parameter 'tiling' has an unknown field 'tiles'$/],

@@ -18,7 +18,21 @@ import {
   type RiverwatchConfig,
 } from '@riverwatch/common';
 import { InferenceError, type InferenceClient } from '@riverwatch/inference-client';
-import { DETECTIONS_OUTPUT, detectorOutputs, drawAnnotatedSnapshot, inferTiles, maskToPng, resolveTiling, type VisionThreads, type WaterMask } from '@riverwatch/vision';
+import {
+  decodeDetections,
+  DETECTIONS_OUTPUT,
+  detectorOutputs,
+  drawAnnotatedSnapshot,
+  FRAME_INPUT,
+  FRAME_PARAMETERS,
+  identityTransform,
+  inferTiles,
+  maskToPng,
+  resolveTiling,
+  TILING_PARAMETER,
+  type VisionThreads,
+  type WaterMask,
+} from '@riverwatch/vision';
 import { FRAME_ALERT_TYPES, evaluateRules, markClosed } from '../alerts/alert-rules.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import type { ReviewSampler } from '../labelling/review-sampler.ts';
@@ -49,7 +63,14 @@ export interface FrameProcessorDeps {
 }
 
 /** Frame → pre-process → inference → decode → water mask + zones → tracker → rules → writes. */
-/** How long a detector whose server refused `detections` is served raw before the worker asks again. */
+type Detector = Awaited<ReturnType<ModelCatalog['get']>>;
+interface Detected {
+  detections: Detection[];
+  detectorVersion: string;
+  inferenceMs: number;
+}
+
+/** How long a detector whose server refused `detections` (or whole frames) is served the old way before the worker asks again. */
 const RAW_ONLY_RECHECK_MS = 60_000;
 
 export class FrameProcessor {
@@ -57,6 +78,8 @@ export class FrameProcessor {
   private readonly masks = new DecodedMasks();
   /** Detectors whose server refused `detections`, until when: their raw output is asked for directly meanwhile. */
   private readonly rawOnlyUntil = new Map<string, number>();
+  /** Detectors whose server refused whole frames, until when: their tiles are sent meanwhile. */
+  private readonly tilesOnlyUntil = new Map<string, number>();
   /** Frames of batch jobs in progress at once in this worker. */
   private readonly slots: Slots;
 
@@ -144,15 +167,69 @@ export class FrameProcessor {
     const detectorName = frame.detectorModel ?? camera.detectorModel;
     const detector = await this.d.models.get(detectorName);
 
+    const { detections, detectorVersion, inferenceMs } = await this.detect(frame, camera, detectorName, detector, bytes, log);
+
+    const mask = await this.waterMask(camera, frame, bytes);
+    const inference = { detections, mask, detectorName, detectorVersion, inferenceMs, classes: detector.classes };
+    if (frame.source === 'upload') {
+      const frameResult = this.frameResult(frame, camera, inference);
+      await this.storeUploadResult(frame, bytes, frameResult, detector.classes, mask.mask);
+      return this.finish(frameResult, started, log);
+    }
+    const committed = await this.commitCameraFrame(frame, bytes, inference);
+    if (committed === 'camera_deleted') return this.dropDeleted(frame, log);
+    if (committed.outcome === 'duplicate') {
+      log.info('frame already committed (re-delivery): no new counts or alerts');
+      framesProcessed.inc({ outcome: 'duplicate' });
+      return committed.result;
+    }
+    await this.d.review.consider(frame, bytes, detections, detector.classes);
+    return this.finish(committed.result, started, log);
+  }
+
+  /**
+   * The frame's detections in frame pixels. With INFERENCE_SEND_FRAMES the encoded frame goes to
+   * the server, which tiles, detects and merges it (a frame request: ~60 KB on the wire instead
+   * of ten 737 KB tiles); a server that does not take frames for this detector is sent the tiles
+   * instead, and asked again after a minute.
+   */
+  private async detect(frame: FrameJob, camera: CameraConfig, detectorName: string, detector: Detector, bytes: Buffer, log: Logger): Promise<Detected> {
+    if (this.d.config.inference.sendFrames && detectorOutputs(detector)?.includes(DETECTIONS_OUTPUT) && (this.tilesOnlyUntil.get(detectorName) ?? 0) <= Date.now()) {
+      const whole = await this.detectByFrame(frame, camera, detectorName, detector, bytes, log);
+      if (whole) return whole;
+    }
+    return this.detectByTiles(frame, camera, detectorName, detector, bytes, log);
+  }
+
+  private async detectByFrame(frame: FrameJob, camera: CameraConfig, detectorName: string, detector: Detector, bytes: Buffer, log: Logger): Promise<Detected | undefined> {
+    const t0 = performance.now();
+    const input = { name: FRAME_INPUT, datatype: 'UINT8' as const, shape: [bytes.byteLength], data: bytes };
+    const parameters = camera.tiling ? { [TILING_PARAMETER]: JSON.stringify(camera.tiling) } : undefined;
+    const result = await this.d.inference.infer(detectorName, [input], { requestId: frame.frameId, parameters }).catch(async (err: unknown) => {
+      if (!(err instanceof InferenceError && err.codeName === 'INVALID_ARGUMENT')) throw err;
+      if (err.message.startsWith(`input '${FRAME_INPUT}' is not a decodable image`)) return this.corrupt(frame, err, log);
+      if (!err.message.includes(`no input '${FRAME_INPUT}'`) && !err.message.includes(`does not take '${FRAME_INPUT}'`)) throw err;
+      this.tilesOnlyUntil.set(detectorName, Date.now() + RAW_ONLY_RECHECK_MS);
+      log.warn({ model: detectorName, err: err.message }, 'the inference server does not take whole frames for this detector; sending its tiles');
+      return undefined;
+    });
+    if (!result) return undefined;
+    const inferenceMs = performance.now() - t0;
+    frameLatency.observe({ step: 'inference' }, inferenceMs / 1000);
+    const size = identityTransform(Number(result.parameters[FRAME_PARAMETERS.width] ?? frame.width), Number(result.parameters[FRAME_PARAMETERS.height] ?? frame.height));
+    // A few hundred bytes already mapped and merged by the server: read here, on the event loop.
+    const detections = decodeDetections(result.outputs, detector, [size])[0]!;
+    return { detections, detectorVersion: result.modelVersion, inferenceMs };
+  }
+
+  private async detectByTiles(frame: FrameJob, camera: CameraConfig, detectorName: string, detector: Detector, bytes: Buffer, log: Logger): Promise<Detected> {
     const t0 = performance.now();
     // The camera's tiling override was checked when it was saved; the model's when it loaded.
     const tiling = resolveTiling(detector, camera.tiling);
     // Decoding is the first thing preprocess does: a corrupt frame fails here, once, without retries.
     const input = await this.d.vision.preprocessTiles(bytes, detector, tiling).catch(async (err: Error) => {
       if (!(err instanceof InvalidInputError)) throw err;
-      framesProcessed.inc({ outcome: 'corrupt' });
-      await this.recordFailure(frame, LedgerReason.corrupt, log);
-      throw new UnrecoverableError(`frame ${frame.frameId} is corrupt: ${err.message}`);
+      return this.corrupt(frame, err, log);
     });
     frameLatency.observe({ step: 'preprocess' }, (performance.now() - t0) / 1000);
     const t1 = performance.now();
@@ -179,23 +256,14 @@ export class FrameProcessor {
     const inferenceMs = performance.now() - t1;
     frameLatency.observe({ step: 'inference' }, inferenceMs / 1000);
     const detections = await this.d.vision.decodeTileDetections(requests, detector, input.plan);
+    return { detections, detectorVersion, inferenceMs };
+  }
 
-    const mask = await this.waterMask(camera, frame, bytes);
-    const inference = { detections, mask, detectorName, detectorVersion, inferenceMs, classes: detector.classes };
-    if (frame.source === 'upload') {
-      const frameResult = this.frameResult(frame, camera, inference);
-      await this.storeUploadResult(frame, bytes, frameResult, detector.classes, mask.mask);
-      return this.finish(frameResult, started, log);
-    }
-    const committed = await this.commitCameraFrame(frame, bytes, inference);
-    if (committed === 'camera_deleted') return this.dropDeleted(frame, log);
-    if (committed.outcome === 'duplicate') {
-      log.info('frame already committed (re-delivery): no new counts or alerts');
-      framesProcessed.inc({ outcome: 'duplicate' });
-      return committed.result;
-    }
-    await this.d.review.consider(frame, bytes, detections, detector.classes);
-    return this.finish(committed.result, started, log);
+  /** A frame that cannot be decoded fails once, without retries, and is entered in the ledger. */
+  private async corrupt(frame: FrameJob, err: Error, log: Logger): Promise<never> {
+    framesProcessed.inc({ outcome: 'corrupt' });
+    await this.recordFailure(frame, LedgerReason.corrupt, log);
+    throw new UnrecoverableError(`frame ${frame.frameId} is corrupt: ${err.message}`);
   }
 
   private finish(result: FrameResult, started: number, log: Logger): FrameResult {
