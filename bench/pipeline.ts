@@ -1,5 +1,5 @@
 /**
- * npm run bench:pipeline [-- --json] [--frames N] [--cameras N] [--rounds N] [--concurrency N] [--compare transport|tiling] [--size WxH] [--tiles WxH,...]
+ * npm run bench:pipeline [-- --json] [--frames N] [--cameras N] [--rounds N] [--concurrency N] [--compare transport|tiling|frames] [--size WxH] [--tiles WxH,...]
  *
  * The worker's whole frame path (Redis frame bytes → BullMQ job → decode and
  * letterbox → gRPC ModelInfer → decode, water mask, tracker, rules → Redis
@@ -14,8 +14,13 @@
  * its config.json's tiles (cameras with tiling off / as configured), on frames scaled
  * to --size (default 1280x720, where tiling applies); each --tiles size adds a variant
  * whose cameras override the tile size (e.g. the native 640x384 beside the shipped one).
+ * `--compare frames` runs tiled frames (default 1280x720) with the worker sending its tiles'
+ * tensors in the message versus sending the encoded frame for the server to tile
+ * (INFERENCE_SEND_FRAMES). Every variant also reports, over the burst, the bytes per frame
+ * the inference server received in messages (its riverwatch_inference_request_bytes_total)
+ * and the CPU per frame of the worker and of the inference process (/proc/<pid>/stat).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +29,7 @@ import sharp from 'sharp';
 import { QueueName, RedisKeys, createRedis, frameJobOptions, newId, openQueueEvents, type CameraConfig, type FrameJob } from '@riverwatch/common';
 import { parseTiling } from '@riverwatch/cli';
 import { freePort } from '@riverwatch/local-infra';
-import { ServiceProcesses, benchCamera, loadClipJpegs, registerCameras, serviceEnv, startRedis, startS3 } from './support/pipeline-stack.ts';
+import { ServiceProcesses, benchCamera, loadClipJpegs, registerCameras, serviceEnv, startRedis, startS3, type ServiceProcess } from './support/pipeline-stack.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,8 +44,8 @@ const { values: args } = parseArgs({
     tiles: { type: 'string', default: '' },
   },
 });
-if (args.compare !== 'transport' && args.compare !== 'tiling') throw new Error(`--compare must be transport or tiling, got ${args.compare}`);
-const sizeMatch = /^(\d+)x(\d+)$/.exec(args.size ?? (args.compare === 'tiling' ? '1280x720' : '640x360'));
+if (!['transport', 'tiling', 'frames'].includes(args.compare!)) throw new Error(`--compare must be transport, tiling or frames, got ${args.compare}`);
+const sizeMatch = /^(\d+)x(\d+)$/.exec(args.size ?? (args.compare === 'transport' ? '640x360' : '1280x720'));
 if (!sizeMatch) throw new Error(`--size must be WxH, got ${args.size}`);
 const [width, height] = [Number(sizeMatch[1]), Number(sizeMatch[2])];
 const frames = Number(args.frames);
@@ -71,27 +76,49 @@ const variants: Variant[] =
           .filter(Boolean)
           .map((t) => ({ key: `tiles-${t}`, env: {}, camera: { tiling: parseTiling(t, 'tiles') } })),
       ]
-    : [
-        { key: 'bytes', env: { INFERENCE_SHARED_MEMORY: 'false' } },
-        { key: 'shared-memory', env: { INFERENCE_SHARED_MEMORY: 'true' } },
-      ];
+    : args.compare === 'frames'
+      ? [
+          { key: 'tensors', env: { INFERENCE_SHARED_MEMORY: 'false', INFERENCE_SEND_FRAMES: 'false' } },
+          { key: 'frames', env: { INFERENCE_SHARED_MEMORY: 'false', INFERENCE_SEND_FRAMES: 'true' } },
+        ]
+      : [
+          { key: 'bytes', env: { INFERENCE_SHARED_MEMORY: 'false' } },
+          { key: 'shared-memory', env: { INFERENCE_SHARED_MEMORY: 'true' } },
+        ];
 
 try {
-  const results = new Map<string, { seconds: number; burst: number; latencies: number[] }>();
+  const results = new Map<string, Burst & { burst: number; latencies: number[] }>();
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
       const run = await runRound(v, r, variants.indexOf(v));
-      const acc = results.get(v.key) ?? { seconds: 0, burst: 0, latencies: [] };
-      results.set(v.key, { seconds: acc.seconds + run.seconds, burst: acc.burst + frames, latencies: [...acc.latencies, ...run.latencies] });
+      const acc = results.get(v.key) ?? { seconds: 0, burst: 0, latencies: [], requestBytes: 0, workerCpuS: 0, inferenceCpuS: 0 };
+      results.set(v.key, {
+        seconds: acc.seconds + run.seconds,
+        burst: acc.burst + frames,
+        latencies: [...acc.latencies, ...run.latencies],
+        requestBytes: acc.requestBytes + run.requestBytes,
+        workerCpuS: acc.workerCpuS + run.workerCpuS,
+        inferenceCpuS: acc.inferenceCpuS + run.inferenceCpuS,
+      });
       log(`round ${r + 1}/${rounds} ${v.key}: ${frames} frames in ${run.seconds.toFixed(2)} s`);
     }
   }
   const round2 = (n: number) => Math.round(n * 100) / 100;
   const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
   const rows = Object.fromEntries(
-    [...results].map(([key, x]) => [key, { framesPerSecond: round2(x.burst / x.seconds), p50Ms: round2(pct(x.latencies, 50)), p95Ms: round2(pct(x.latencies, 95)) }]),
+    [...results].map(([key, x]) => [
+      key,
+      {
+        framesPerSecond: round2(x.burst / x.seconds),
+        p50Ms: round2(pct(x.latencies, 50)),
+        p95Ms: round2(pct(x.latencies, 95)),
+        requestKbPerFrame: round2(x.requestBytes / x.burst / 1000),
+        workerCpuMsPerFrame: round2((x.workerCpuS * 1000) / x.burst),
+        inferenceCpuMsPerFrame: round2((x.inferenceCpuS * 1000) / x.burst),
+      },
+    ]),
   );
-  const ratio = (a: string, b: string, k: 'framesPerSecond' | 'p50Ms') => round2(rows[a]![k] / rows[b]![k]);
+  const ratio = (a: string, b: string, k: 'framesPerSecond' | 'p50Ms' | 'requestKbPerFrame') => round2(rows[a]![k] / rows[b]![k]);
   const report = {
     compare: args.compare,
     size: `${width}x${height}`,
@@ -107,13 +134,23 @@ try {
         ? Object.fromEntries(
             variants.slice(1).map((v) => [`${v.key} / whole`, { throughput: ratio(v.key, 'whole', 'framesPerSecond'), p50: ratio(v.key, 'whole', 'p50Ms') }]),
           )
-        : { sharedMemoryVsBytesThroughput: ratio('shared-memory', 'bytes', 'framesPerSecond'), sharedMemoryVsBytesP50: ratio('shared-memory', 'bytes', 'p50Ms') },
+        : args.compare === 'frames'
+          ? {
+              framesVsTensorsThroughput: ratio('frames', 'tensors', 'framesPerSecond'),
+              framesVsTensorsP50: ratio('frames', 'tensors', 'p50Ms'),
+              framesVsTensorsRequestBytes: ratio('frames', 'tensors', 'requestKbPerFrame'),
+            }
+          : { sharedMemoryVsBytesThroughput: ratio('shared-memory', 'bytes', 'framesPerSecond'), sharedMemoryVsBytesP50: ratio('shared-memory', 'bytes', 'p50Ms') },
   };
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else {
     console.log(`per round: ${single} frames one at a time, then ${frames} at once over ${cameras} cameras; ${rounds} rounds, worker concurrency ${args.concurrency}, ${report.cores} cores`);
-    console.log('variant        burst frames/s   one-at-a-time p50 ms   p95 ms');
-    for (const [k, x] of Object.entries(rows)) console.log(`${k.padEnd(15)} ${x.framesPerSecond.toFixed(2).padStart(14)} ${x.p50Ms.toFixed(1).padStart(22)} ${x.p95Ms.toFixed(1).padStart(8)}`);
+    console.log('variant        burst frames/s   one-at-a-time p50 ms   p95 ms   KB/frame in   worker CPU ms   inference CPU ms');
+    for (const [k, x] of Object.entries(rows)) {
+      console.log(
+        `${k.padEnd(15)} ${x.framesPerSecond.toFixed(2).padStart(14)} ${x.p50Ms.toFixed(1).padStart(22)} ${x.p95Ms.toFixed(1).padStart(8)} ${x.requestKbPerFrame.toFixed(1).padStart(13)} ${x.workerCpuMsPerFrame.toFixed(1).padStart(15)} ${x.inferenceCpuMsPerFrame.toFixed(1).padStart(18)}`,
+      );
+    }
     for (const [k, v] of Object.entries(report.ratios)) console.log(`${k}: ${JSON.stringify(v)}`);
   }
 } finally {
@@ -124,8 +161,33 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+/** What one burst of --frames frames cost: its wall time, the bytes the server received in messages, each process's CPU. */
+interface Burst {
+  seconds: number;
+  requestBytes: number;
+  workerCpuS: number;
+  inferenceCpuS: number;
+}
+
+/** A process's user + system CPU seconds so far, all its threads (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** The inference server's riverwatch_inference_request_bytes_total, all models (its metrics port is in its "ready" log line). */
+async function requestBytes(inference: ServiceProcess): Promise<number> {
+  const port = /"msg":"inference server ready"/.test(inference.output()) ? /"metricsPort":(\d+)/.exec(inference.output())?.[1] : undefined;
+  if (!port) throw new Error('the inference server logged no metrics port');
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(/^riverwatch_inference_request_bytes_total\{[^}]*\} (\S+)$/gm)) sum += Number(m[1]);
+  return sum;
+}
+
 /** One round of one variant: fresh inference and worker processes, a fresh key prefix. */
-async function runRound(v: Variant, round: number, index: number): Promise<{ seconds: number; latencies: number[] }> {
+async function runRound(v: Variant, round: number, index: number): Promise<Burst & { latencies: number[] }> {
   const prefix = `b${round}v${index}`;
   const keys = new RedisKeys(prefix);
   const grpcPort = await freePort();
@@ -161,11 +223,19 @@ async function runRound(v: Variant, round: number, index: number): Promise<{ sec
       const done = (await queue.getJob(job.id!))!;
       latencies.push(done.finishedOn! - done.timestamp);
     }
+    const before = { bytes: await requestBytes(inference), worker: cpuSeconds(worker.pid), inference: cpuSeconds(inference.pid) };
     const t0 = performance.now();
     const jobs: Job<FrameJob>[] = [];
     for (let i = 0; i < frames; i++) jobs.push(await enqueue(queue, keys, ids[i % cameras]!, 1 + single + Math.floor(i / cameras)));
     await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 300_000)));
-    return { seconds: (performance.now() - t0) / 1000, latencies };
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      seconds,
+      latencies,
+      requestBytes: (await requestBytes(inference)) - before.bytes,
+      workerCpuS: cpuSeconds(worker.pid) - before.worker,
+      inferenceCpuS: cpuSeconds(inference.pid) - before.inference,
+    };
   } finally {
     await events.close();
     await queue.close();

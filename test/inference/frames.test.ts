@@ -14,7 +14,7 @@ import {
   TILING_PARAMETER,
   type InferTensor,
 } from '@riverwatch/vision';
-import { startHarness, stockClient, type InferenceHarness } from './support.ts';
+import { metricValue, scrape, startHarness, stockClient, type InferenceHarness } from './support.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const modelConfig = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ModelConfig;
@@ -71,7 +71,10 @@ describe('inference server: frame requests', () => {
       const own = decodeTileDetections([{ outputs: asInfer(byTiles.outputs), first: 0, tiles: tiles.shape[0]! }], config, tiles.plan);
       expect(own.length).toBeGreaterThan(0);
 
+      const wire = async () => metricValue(await scrape(h.server.metricsPort), 'riverwatch_inference_request_bytes_total', { model });
+      const before = await wire();
       const res = await h.client.infer(model, [frameInput(FRAME)]);
+      expect(await wire()).toBe(before + FRAME.byteLength);
       expect(res.parameters).toEqual({ frame_width: 1280, frame_height: 720, tiles: 10 });
       expect(res.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([[DETECTIONS_OUTPUT, 'FP64', [1, own.length, 6]]]);
       expect(frameDetections(res, config)).toEqual(own);
@@ -94,7 +97,7 @@ describe('inference server: frame requests', () => {
     const cases: [() => Promise<unknown>, RegExp][] = [
       [() => h.client.infer('yolo', [frameInput(Buffer.from('not a jpeg at all'))]), /^input 'frame' is not a decodable image: /],
       [() => h.client.infer('yolo', [frameInput(FRAME.subarray(0, 2000))]), /^input 'frame' is not a decodable image: /],
-      [() => h.client.infer('yolo', [{ ...frameInput(FRAME), datatype: 'FP32' }]), /^input 'frame' must be UINT8 \[bytes\] holding one encoded image; got FP32/],
+      [() => h.client.infer('yolo', [{ ...frameInput(FRAME), shape: [1, FRAME.byteLength] }]), /^input 'frame' must be UINT8 \[bytes\] holding one encoded image; got UINT8 \[1,\d+\]/],
       [() => h.client.infer('yolo', [frameInput(FRAME)], { parameters: { [TILING_PARAMETER]: '{"tileWidth": 5}' } }), /^parameter 'tiling': tiling\.tileWidth must be an integer from 32 to 8192, got 5$/],
       [() => h.client.infer('yolo', [frameInput(FRAME)], { parameters: { [TILING_PARAMETER]: 'small please' } }), /^parameter 'tiling' must be a JSON object of tiling settings/],
       [() => h.client.infer('yolo', [frameInput(FRAME)], { parameters: { [TILING_PARAMETER]: '{"tiles": 4}' } }), /^parameter 'tiling' has an unknown field 'tiles'$/],

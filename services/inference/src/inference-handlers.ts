@@ -63,6 +63,7 @@ export function inferenceHandlers(manager: ModelManager, state: ServerState, shm
       const req = call.request;
       // Unknown names are not used as label values: a client could mint unbounded series.
       const label = manager.has(req.model_name) ? req.model_name : '(unknown)';
+      inferenceMetrics.requestBytes.inc({ model: label }, req.raw_input_contents.reduce((n, b) => n + b.byteLength, 0));
       const finish = (err: unknown, res?: ModelInferResponse) => {
         const e = err ? toServiceError(err) : undefined;
         const code = e ? status[e.code!] : 'OK';

@@ -7,6 +7,11 @@ export const inferenceMetrics = {
     help: 'ModelInfer requests by model and gRPC status',
     labelNames: ['model', 'status'] as const,
   }),
+  requestBytes: counter({
+    name: 'riverwatch_inference_request_bytes_total',
+    help: 'Tensor bytes received in ModelInfer messages (not through shared memory), by model: the network into this server',
+    labelNames: ['model'] as const,
+  }),
   requestSeconds: histogram({
     name: 'riverwatch_inference_request_seconds',
     help: 'ModelInfer time inside the server, from the decoded request to the answer handed to gRPC (queue, compute and tensor copies; not the network)',
