@@ -62,7 +62,6 @@ export interface FrameProcessorDeps {
   logger: Logger;
 }
 
-/** Frame → pre-process → inference → decode → water mask + zones → tracker → rules → writes. */
 type Detector = Awaited<ReturnType<ModelCatalog['get']>>;
 interface Detected {
   detections: Detection[];
@@ -73,6 +72,7 @@ interface Detected {
 /** How long a detector whose server refused `detections` (or whole frames) is served the old way before the worker asks again. */
 const RAW_ONLY_RECHECK_MS = 60_000;
 
+/** Frame → pre-process → inference → decode → water mask + zones → tracker → rules → writes. */
 export class FrameProcessor {
   /** The cameras' water masks, decoded once per mask instead of once per frame. */
   private readonly masks = new DecodedMasks();
