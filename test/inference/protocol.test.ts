@@ -85,7 +85,7 @@ describe('KServe v2 protocol', () => {
       expect(await call('ServerReady', {})).toEqual({ ready: true });
       expect(await call('ModelReady', { name: 'tiny-detector', version: '1' })).toEqual({ ready: true });
       expect(await call('ModelReady', { name: 'tiny-detector', version: '9' })).toEqual({ ready: false });
-      expect(await call<{ name: string; extensions: string[] }>('ServerMetadata', {})).toMatchObject({ extensions: ['model_repository'] });
+      expect(await call<{ name: string; extensions: string[] }>('ServerMetadata', {})).toMatchObject({ extensions: ['model_repository', 'riverwatch_frames'] });
 
       // Typed contents: FP32 in fp32_contents, UINT8 widened into uint_contents, INT64 in int64_contents.
       const typed = await call<{ outputs: { name: string; shape: string[] }[]; raw_output_contents: Buffer[] }>('ModelInfer', {
