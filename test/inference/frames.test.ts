@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '@riverwatch/common';
@@ -14,19 +14,13 @@ import {
   TILING_PARAMETER,
   type InferTensor,
 } from '@riverwatch/vision';
-import { metricValue, scrape, startHarness, stockClient, type InferenceHarness } from './support.ts';
+import { addModel, metricValue, scrape, startHarness, stockClient, type InferenceHarness } from './support.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const modelConfig = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ModelConfig;
 const YOLO = modelConfig(join(ROOT, 'models/debris-yolov5'));
 const SSD = modelConfig(join(ROOT, 'models/debris-ssd'));
 const FRAME = readFileSync(join(ROOT, 'test/fixtures/tiling/river-1280x720.jpg'));
-
-function addModel(repository: string, name: string, from: string, config: object): void {
-  mkdirSync(join(repository, name), { recursive: true });
-  cpSync(join(from, '1'), join(repository, name, '1'), { recursive: true });
-  writeFileSync(join(repository, name, 'config.json'), JSON.stringify({ ...config, name }));
-}
 
 const frameInput = (bytes: Buffer): Tensor => ({ name: FRAME_INPUT, datatype: 'UINT8', shape: [bytes.byteLength], data: bytes });
 const asInfer = (outputs: Tensor[]): InferTensor[] => outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, data: o.data }));

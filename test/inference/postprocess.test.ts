@@ -1,10 +1,10 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '@riverwatch/common';
 import type { Tensor } from '@riverwatch/inference-client';
 import { decodeDetections, decodeTileDetections, DETECTIONS_OUTPUT, preprocessTiles, resolveTiling, type InferTensor } from '@riverwatch/vision';
-import { FIXTURE_MODELS, metricValue, scrape, startHarness, stockClient, type InferenceHarness } from './support.ts';
+import { addModel, FIXTURE_MODELS, metricValue, scrape, startHarness, stockClient, type InferenceHarness } from './support.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const modelConfig = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ModelConfig;
@@ -13,13 +13,6 @@ const SSD = modelConfig(join(ROOT, 'models/debris-ssd'));
 const TINY = modelConfig(join(FIXTURE_MODELS, 'tiny-detector'));
 const FRAME = readFileSync(join(ROOT, 'test/fixtures/tiling/river-1280x720.jpg'));
 const EVAL_IMAGES = [0, 1, 2, 3, 4, 5].map((i) => readFileSync(join(ROOT, `test/fixtures/eval-sample/images/${String(i).padStart(6, '0')}.jpg`)));
-
-/** A model directory in the repository with its config.json replaced. */
-function addModel(repository: string, name: string, from: string, config: object): void {
-  mkdirSync(join(repository, name), { recursive: true });
-  cpSync(join(from, '1'), join(repository, name, '1'), { recursive: true });
-  writeFileSync(join(repository, name, 'config.json'), JSON.stringify({ ...config, name }));
-}
 
 const asInfer = (outputs: Tensor[]): InferTensor[] => outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, data: o.data }));
 const rawNames = (config: ModelConfig) => config.outputs.map((o) => o.name);

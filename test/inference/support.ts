@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,6 +10,13 @@ import { InferenceClient } from '@riverwatch/inference-client';
 import { startInferenceServer, type InferenceServerOptions, type RunningInference } from '@riverwatch/inference';
 
 export const FIXTURE_MODELS = new URL('../fixtures/models/', import.meta.url).pathname;
+
+/** A model directory in `repository` named `name`: the version folder of the model at `from`, and `config` as its config.json. */
+export function addModel(repository: string, name: string, from: string, config: object): void {
+  mkdirSync(join(repository, name), { recursive: true });
+  cpSync(join(from, '1'), join(repository, name, '1'), { recursive: true });
+  writeFileSync(join(repository, name, 'config.json'), JSON.stringify({ ...config, name }));
+}
 
 export interface InferenceHarness {
   server: RunningInference;

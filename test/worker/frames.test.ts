@@ -4,22 +4,14 @@ import type { CameraConfig, FrameResult } from '@riverwatch/common';
 import { repoRoot } from '../support/cli.ts';
 import { saveCamera } from '../support/clip-feeder.ts';
 import { workerMetricsPort } from '../support/stack.ts';
-import { startModelStack, type ModelStack } from '../support/worker-stack.ts';
+import { detectOne, startModelStack, type ModelStack } from '../support/worker-stack.ts';
 import { metricValue, scrape } from '../inference/support.ts';
 
 const frame = readFileSync(`${repoRoot}test/fixtures/tiling/river-1280x720.jpg`);
 const MODEL = 'debris-yolov5';
 const ENV = { WORKER_CONCURRENCY: '2', INFERENCE_DEADLINE_MS: '120000' };
 
-/** One frame through a stack's worker: its result and the detector batches (and inputs) the server ran. */
-async function detect(run: ModelStack, cameraId: string, seq: number): Promise<{ result: FrameResult; batches: number; inputs: number }> {
-  const port = workerMetricsPort(run.stack);
-  const before = await scrape(port);
-  const result = await run.feeder.finished(await run.feeder.enqueue(cameraId, frame, seq, { width: 1280, height: 720 }));
-  const after = await scrape(port);
-  const delta = (name: string) => metricValue(after, name, { model: MODEL }) - metricValue(before, name, { model: MODEL });
-  return { result: result!, batches: delta('riverwatch_inference_batch_size_count'), inputs: delta('riverwatch_inference_batch_size_sum') };
-}
+const detect = (run: ModelStack, cameraId: string, seq: number) => detectOne(run, cameraId, seq, frame, MODEL);
 
 const boxes = (r: FrameResult) => r.detections.map((d) => [d.className, d.box.map((v) => Math.round(v * 100) / 100), Math.round(d.score * 1e4) / 1e4]);
 

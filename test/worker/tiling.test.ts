@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CameraConfig, FrameResult } from '@riverwatch/common';
+import type { CameraConfig } from '@riverwatch/common';
 import { repoRoot } from '../support/cli.ts';
 import { saveCamera } from '../support/clip-feeder.ts';
-import { workerMetricsPort } from '../support/stack.ts';
-import { startModelStack, type ModelStack } from '../support/worker-stack.ts';
-import { metricValue, scrape } from '../inference/support.ts';
+import { detectOne, startModelStack, type ModelStack } from '../support/worker-stack.ts';
 import { cli } from '../vision/support.ts';
 
 const frame = readFileSync(`${repoRoot}test/fixtures/tiling/river-1280x720.jpg`);
@@ -31,15 +29,7 @@ describe('worker: tiled detection', () => {
 
   afterAll(() => run?.stop());
 
-  /** One frame through the worker; returns its result and the detector batches the server ran for it. */
-  async function detect(cameraId: string, seq: number): Promise<{ result: FrameResult; batches: number; inputs: number }> {
-    const port = workerMetricsPort(run.stack);
-    const before = await scrape(port);
-    const result = await run.feeder.finished(await run.feeder.enqueue(cameraId, frame, seq, { width: 1280, height: 720 }));
-    const after = await scrape(port);
-    const delta = (name: string) => metricValue(after, name, { model: MODEL }) - metricValue(before, name, { model: MODEL });
-    return { result: result!, batches: delta('riverwatch_inference_batch_size_count'), inputs: delta('riverwatch_inference_batch_size_sum') };
-  }
+  const detect = (cameraId: string, seq: number) => detectOne(run, cameraId, seq, frame, MODEL);
 
   it('sends the tiles of a frame as one batch and merges them into frame pixels, as riverwatch detect does', async () => {
     await saveCamera(run.ctx, 'cam-tiled');

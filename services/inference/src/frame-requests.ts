@@ -8,7 +8,7 @@ import {
   inferTiles,
   resolveTiling,
   TILING_PARAMETER,
-  type VisionThreads,
+  VisionThreads,
 } from '@riverwatch/vision';
 import { invalidArgument } from './infer-error.ts';
 import type { LoadedModel } from './loaded-model.ts';
@@ -35,7 +35,14 @@ export function isFrameRequest(inputs: readonly { name: string }[]): boolean {
  * threads; so a frame request finds what the worker finds sending the tiles itself.
  */
 export class FrameRequests {
-  constructor(private readonly vision: VisionThreads) {}
+  private threads?: VisionThreads;
+
+  /** `threads` vision threads, started at the first frame request (a server nobody sends frames to starts none). */
+  constructor(private readonly threadCount: number) {}
+
+  private get vision(): VisionThreads {
+    return (this.threads ??= new VisionThreads(this.threadCount));
+  }
 
   async detect(model: LoadedModel, frame: RequestTensor, parameters: Record<string, InferParameter__Output>, request: Pick<QueuedRequest, 'deadline' | 'isCancelled'>): Promise<FrameAnswer> {
     const detections = model.outputs.find((o) => o.name === DETECTIONS_OUTPUT);
@@ -70,8 +77,8 @@ export class FrameRequests {
     };
   }
 
-  close(): Promise<void> {
-    return this.vision.close();
+  async close(): Promise<void> {
+    await this.threads?.close();
   }
 }
 

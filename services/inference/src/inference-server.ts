@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { DependencyUnavailableError, EvidenceStore, OpsServer, stopOnce, tuneGcForTensorTraffic, type RunningService, type ServiceContext } from '@riverwatch/common';
 import { loadHealthProto, loadInferenceProto } from '@riverwatch/proto';
-import { VisionThreads } from '@riverwatch/vision';
 import { FrameRequests } from './frame-requests.ts';
 import { HealthService } from './health-service.ts';
 import { widenReceiveWindow, widenSessionWindows } from './http2-window.ts';
@@ -61,7 +60,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   const shm = new SharedMemoryRegistry(cfg.allowClientShm);
   const calls = new CallTracker();
   // Frame requests (frame-requests.ts): decoding and tile packing on their own threads; 0 turns them off.
-  const frames = cfg.frameThreads > 0 ? new FrameRequests(new VisionThreads(cfg.frameThreads)) : undefined;
+  const frames = cfg.frameThreads > 0 ? new FrameRequests(cfg.frameThreads) : undefined;
   server.addService(loadInferenceProto().inference.GRPCInferenceService.service, calls.wrap(inferenceHandlers(manager, state, shm, logger, frames)));
   server.addService(loadHealthProto().grpc.health.v1.Health.service, health.handlers());
 
