@@ -5,15 +5,13 @@ import { join } from 'node:path';
 export interface ServerChild {
   port: number;
   metricsPort: number;
-  /** The detector floor served in the same process (opts.floorModel), else undefined. */
-  floorPort: number | undefined;
   pid: number;
   stop(): Promise<void>;
 }
 
 const ROOT = new URL('../', import.meta.url).pathname;
 
-export async function startInferenceServerChild(repository: string, opts: { threads: number; provider?: 'cpu' | 'cuda'; floorModel?: string }): Promise<ServerChild> {
+export async function startInferenceServerChild(repository: string, opts: { threads: number; provider?: 'cpu' | 'cuda' }): Promise<ServerChild> {
   const provider = opts.provider ?? 'cpu';
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/inference-server-child.ts')], {
     env: {
@@ -24,24 +22,21 @@ export async function startInferenceServerChild(repository: string, opts: { thre
       // A CUDA benchmark that silently ran on CPU would be a lie: fail instead.
       INFERENCE_REQUIRE_GPU: String(provider === 'cuda'),
       BENCH_INTRA_OP_THREADS: String(opts.threads),
-      ...(opts.floorModel ? { BENCH_FLOOR_MODEL: opts.floorModel } : {}),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  type Ready = { grpcPort: number; metricsPort: number; floorPort?: number };
-  const { grpcPort: port, metricsPort, floorPort } = await new Promise<Ready>((resolvePort, reject) => {
+  const { grpcPort: port, metricsPort } = await new Promise<{ grpcPort: number; metricsPort: number }>((resolvePort, reject) => {
     let buf = '';
     proc.stdout.on('data', (chunk: Buffer) => {
       buf += chunk.toString();
       const line = buf.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolvePort(JSON.parse(line) as Ready);
+      if (line) resolvePort(JSON.parse(line) as { grpcPort: number; metricsPort: number });
     });
     proc.once('exit', (code) => reject(new Error(`inference server exited with ${code}`)));
   });
   return {
     port,
     metricsPort,
-    floorPort,
     pid: proc.pid!,
     stop: () =>
       new Promise<void>((done) => {

@@ -1,5 +1,5 @@
 /**
- * npm run bench:inference [-- --json] [--model DIR] [--seconds N] [--rounds N] [--threads N] [--provider cpu|cuda] [--queue-delay-ms N] [--batching on|off] [--floor-process same|own]
+ * npm run bench:inference [-- --json] [--model DIR] [--seconds N] [--rounds N] [--threads N] [--provider cpu|cuda] [--queue-delay-ms N] [--batching on|off]
  *
  * One detector, one thread budget, side by side in one run, each at concurrency 1 and 8:
  *   in-process:  onnxruntime in this process, then decode + NMS here with the model's postprocess settings;
@@ -8,8 +8,7 @@
  *   served-shm:  the same with tensors in shared memory (a worker on the server's host);
  *   served-raw:  the server answering the raw grid, decoded here (the worker before server-side post-processing);
  * and, at concurrency 1, the floor (bench:inference-floor's rows): the model on a session thread behind
- * grpc-js in another process with no tensor moved (floor-grpc-js; that server runs inside the inference
- * server's process, or with --floor-process own in one of its own), the same with the request carrying
+ * grpc-js in another process with no tensor moved (floor-grpc-js), the same with the request carrying
  * the input tensor's bytes, which that server ignores (floor-grpc-js-tensor: what moving the tensor
  * through grpc-js costs by itself), and the same session in this process (floor-in-process).
  * Targets: served c8 throughput >= 0.95 of in-process; served c1 p50 overhead no more than 1.0 ms
@@ -51,8 +50,6 @@ const { values: args } = parseArgs({
     // off: the served copies run request by request (no dynamicBatching block), for comparison.
     batching: { type: 'string', default: 'on' },
     provider: { type: 'string', default: 'cpu' },
-    // Where the floor rows' server runs: in the inference server's process, or in its own.
-    'floor-process': { type: 'string', default: 'same' },
   },
 });
 const log = (msg: string) => process.stderr.write(msg + '\n');
@@ -76,7 +73,6 @@ new PerformanceObserver((list) => {
 
 const provider = args.provider;
 if (provider !== 'cpu' && provider !== 'cuda') fail(2, `--provider must be cpu or cuda, got ${provider}`);
-if (args['floor-process'] !== 'same' && args['floor-process'] !== 'own') fail(2, `--floor-process must be same or own, got ${args['floor-process']}`);
 const modelDir = resolve(args.model!);
 if (!existsSync(join(modelDir, 'config.json'))) fail(2, `no model at ${modelDir} (config.json missing); pass --model DIR`);
 const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as ModelConfig;
@@ -131,20 +127,17 @@ for (const [dir, withPp] of [[names.served, true], [names.shm, true], [names.raw
 const cleanup: (() => unknown)[] = [() => rmSync(repo, { recursive: true, force: true }), () => probe.release()];
 let child: ServerChild;
 try {
-  child = await startInferenceServerChild(repo, { threads, provider, floorModel: args['floor-process'] === 'own' ? undefined : modelPath });
+  child = await startInferenceServerChild(repo, { threads, provider });
 } catch (err) {
   for (const fn of cleanup.reverse()) await fn();
   fail(3, `the inference server did not start with --provider ${provider} (${(err as Error).message}); with cuda it refuses to fall back to CPU (INFERENCE_REQUIRE_GPU=true): see its log above`);
 }
 cleanup.push(() => child.stop());
-// The floor runs in the inference server's process (--floor-process same, the default) or in one of
-// its own: in the same process the floor and the served rows share whatever core placement a run gets.
-const floorServer = args['floor-process'] === 'own' ? await forkFloorServer('grpc-js', modelPath, threads, provider) : undefined;
-if (floorServer) cleanup.push(() => floorServer.child.kill());
-const floorPort = floorServer?.port ?? child.floorPort!;
-const floorClient = floorGrpcClient(floorPort);
+const floorServer = await forkFloorServer('grpc-js', modelPath, threads, provider);
+cleanup.push(() => floorServer.child.kill());
+const floorClient = floorGrpcClient(floorServer.port);
 // The same floor with the request carrying the input tensor's bytes (ignored by the floor server).
-const floorTensorClient = floorGrpcClient(floorPort, input.data.byteLength);
+const floorTensorClient = floorGrpcClient(floorServer.port, input.data.byteLength);
 cleanup.push(() => floorClient.close(), () => floorTensorClient.close());
 const floorLocal = await floorSession(modelPath, threads, provider);
 
@@ -185,7 +178,7 @@ try {
   }
   // And at concurrency 8 for a second: a batching server meets each new batch size once, and a first run of a shape is slow.
   for (const s of scenarios) if (s.concurrencies.includes(8)) await closedLoop(s.run, 8, 1);
-  const gpu = provider === 'cuda' ? checkOnGpu([[process.pid, 'this process (in-process rows)'], [child.pid, 'the inference server'], ...(floorServer ? [[floorServer.child.pid!, 'the floor server'] as [number, string]] : [])]) : undefined;
+  const gpu = provider === 'cuda' ? checkOnGpu([[process.pid, 'this process (in-process rows)'], [child.pid, 'the inference server'], [floorServer.child.pid!, 'the floor server']]) : undefined;
   const answerBytes = {
     detections: (await client.infer(names.served, [input], { outputs: [DETECTIONS_OUTPUT] })).outputs.reduce((n, o) => n + o.data.byteLength, 0),
     raw: (await client.infer(names.raw, [input])).outputs.reduce((n, o) => n + o.data.byteLength, 0),
@@ -346,7 +339,6 @@ try {
     rounds,
     dynamicBatching: args.batching === 'off' ? 'off' : { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: delay },
     incrementalMarking: !gcTuned,
-    floorProcess: args['floor-process'],
     answerBytes,
     results,
     ratios,
