@@ -19,7 +19,12 @@ export function cameraWall(ctx: AppContext): Page {
 
   const actions = ctx.canWrite
     ? {
-        edit: (camera: Camera) => openCameraForm(api, models, camera, () => void reload().catch(showError)),
+        // The tile holds the saved camera at once: an Edit clicked before the reload lands must not start from the old one.
+        edit: (camera: Camera) =>
+          openCameraForm(api, models, camera, (saved) => {
+            tiles.get(saved.id)?.saved(saved);
+            void reload().catch(showError);
+          }),
         remove: async (camera: Camera) => {
           if (!window.confirm(`Delete camera "${camera.name}"? Its open alerts are resolved and its history is deleted.`)) return;
           await api.send('DELETE', `/v1/cameras/${camera.id}`);

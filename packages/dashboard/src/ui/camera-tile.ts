@@ -43,6 +43,12 @@ export class CameraTile {
     this.update(camera, null, []);
   }
 
+  /** The camera as just saved: what the next Edit starts from, even before the wall's reload arrives. */
+  saved(camera: Camera): void {
+    this.camera = camera;
+    this.title.textContent = camera.name;
+  }
+
   update(camera: Camera, status: CameraStatus | null, openAlerts: Alert[]): void {
     this.camera = camera;
     this.title.textContent = camera.name;
