@@ -1,5 +1,6 @@
 /**
  * npm run bench:inference [-- --json] [--model DIR] [--seconds N] [--rounds N] [--threads N] [--provider cpu|cuda] [--queue-delay-ms N] [--batching on|off]
+ *                         [--processes per-round|once]
  *
  * One detector, one thread budget, side by side in one run, each at concurrency 1 and 8:
  *   in-process:  onnxruntime in this process, then decode + NMS here with the model's postprocess settings;
@@ -16,7 +17,9 @@
  * The input is a real frame (test/fixtures/tiling/river-1280x720.jpg) as the model's config.json
  * pre-processes it, so the decoder sees real candidates. A noisy neighbour should hurt all scenarios
  * alike: at concurrency 1 they run call by call in a shuffled order (interleavedLoop), at 8 one after
- * the other in each of several rounds.
+ * the other in each of several rounds. Each c1 round after the first runs on server processes of its
+ * own (--processes once: one pair for the whole run), so the c1 rows pool several placements of the
+ * processes on the cores; c8 runs first, on the first pair.
  *
  * --provider cuda: every session (in process, the server's, the floor's) on onnxruntime's CUDA execution
  * provider; exits 3 with a message when it cannot be loaded or a process runs without it (fell back to CPU).
@@ -50,6 +53,8 @@ const { values: args } = parseArgs({
     // off: the served copies run request by request (no dynamicBatching block), for comparison.
     batching: { type: 'string', default: 'on' },
     provider: { type: 'string', default: 'cpu' },
+    // per-round: fresh server processes every round (a run pools several placements); once: one pair for the run.
+    processes: { type: 'string', default: 'per-round' },
   },
 });
 const log = (msg: string) => process.stderr.write(msg + '\n');
@@ -71,8 +76,8 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-const provider = args.provider;
-if (provider !== 'cpu' && provider !== 'cuda') fail(2, `--provider must be cpu or cuda, got ${provider}`);
+const provider = args.provider === 'cpu' || args.provider === 'cuda' ? args.provider : fail(2, `--provider must be cpu or cuda, got ${args.provider}`);
+if (args.processes !== 'per-round' && args.processes !== 'once') fail(2, `--processes must be per-round or once, got ${args.processes}`);
 const modelDir = resolve(args.model!);
 if (!existsSync(join(modelDir, 'config.json'))) fail(2, `no model at ${modelDir} (config.json missing); pass --model DIR`);
 const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as ModelConfig;
@@ -125,26 +130,54 @@ for (const [dir, withPp] of [[names.served, true], [names.shm, true], [names.raw
 }
 
 const cleanup: (() => unknown)[] = [() => rmSync(repo, { recursive: true, force: true }), () => probe.release()];
-let child: ServerChild;
-try {
-  child = await startInferenceServerChild(repo, { threads, provider });
-} catch (err) {
-  for (const fn of cleanup.reverse()) await fn();
-  fail(3, `the inference server did not start with --provider ${provider} (${(err as Error).message}); with cuda it refuses to fall back to CPU (INFERENCE_REQUIRE_GPU=true): see its log above`);
-}
-cleanup.push(() => child.stop());
-const floorServer = await forkFloorServer('grpc-js', modelPath, threads, provider);
-cleanup.push(() => floorServer.child.kill());
-const floorClient = floorGrpcClient(floorServer.port);
-// The same floor with the request carrying the input tensor's bytes (ignored by the floor server).
-const floorTensorClient = floorGrpcClient(floorServer.port, input.data.byteLength);
-cleanup.push(() => floorClient.close(), () => floorTensorClient.close());
 const floorLocal = await floorSession(modelPath, threads, provider);
-
 const clientOptions = { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024 };
-const client = new InferenceClient([`127.0.0.1:${child.port}`], clientOptions);
-const shmClient = new InferenceClient([`127.0.0.1:${child.port}`], { ...clientOptions, sharedMemory: true, sharedMemorySlots: 8 });
-cleanup.push(() => client.close(), () => shmClient.close());
+
+/**
+ * The two server processes (the inference server, the floor's grpc-js server) and their clients. Which
+ * cores a process and its threads settle on, against this one's, is decided per process, not per call
+ * (docs/benchmarks.md, "four more runs"): with --processes per-round (the default) every round starts
+ * fresh ones, so a run's c1 rows pool several placements instead of resting on one.
+ */
+type Servers = {
+  child: ServerChild;
+  floorPid: number;
+  client: InferenceClient;
+  shmClient: InferenceClient;
+  floorClient: ReturnType<typeof floorGrpcClient>;
+  floorTensorClient: ReturnType<typeof floorGrpcClient>;
+  stop(): Promise<void>;
+};
+async function startServers(): Promise<Servers> {
+  let child: ServerChild;
+  try {
+    child = await startInferenceServerChild(repo, { threads, provider });
+  } catch (err) {
+    for (const fn of cleanup.reverse()) await fn();
+    fail(3, `the inference server did not start with --provider ${provider} (${(err as Error).message}); with cuda it refuses to fall back to CPU (INFERENCE_REQUIRE_GPU=true): see its log above`);
+  }
+  const floorServer = await forkFloorServer('grpc-js', modelPath, threads, provider);
+  const s: Servers = {
+    child,
+    floorPid: floorServer.child.pid!,
+    client: new InferenceClient([`127.0.0.1:${child.port}`], clientOptions),
+    shmClient: new InferenceClient([`127.0.0.1:${child.port}`], { ...clientOptions, sharedMemory: true, sharedMemorySlots: 8 }),
+    floorClient: floorGrpcClient(floorServer.port),
+    // The same floor with the request carrying the input tensor's bytes (ignored by the floor server).
+    floorTensorClient: floorGrpcClient(floorServer.port, input.data.byteLength),
+    stop: async () => {
+      s.client.close();
+      s.shmClient.close();
+      s.floorClient.close();
+      s.floorTensorClient.close();
+      floorServer.child.kill();
+      await child.stop();
+    },
+  };
+  return s;
+}
+let current = await startServers();
+cleanup.push(() => current.stop());
 
 // The in-process baseline runs one session.run at a time, as the server does per instance, then decodes.
 let chain: Promise<unknown> = Promise.resolve();
@@ -153,37 +186,41 @@ const inProcess = () => {
   chain = next.catch(() => {});
   return next;
 };
-const served = (c: InferenceClient, model: string) => async () => decodeDetections(asInfer((await c.infer(model, [input], { outputs: [DETECTIONS_OUTPUT] })).outputs), config, transforms);
-const servedRaw = async () => decodeDetections(asInfer((await client.infer(names.raw, [input])).outputs), config, transforms, pp.options);
+const served = (c: () => InferenceClient, model: string) => async () => decodeDetections(asInfer((await c().infer(model, [input], { outputs: [DETECTIONS_OUTPUT] })).outputs), config, transforms);
+const servedRaw = async () => decodeDetections(asInfer((await current.client.infer(names.raw, [input])).outputs), config, transforms, pp.options);
 
 type Scenario = { key: string; run: () => Promise<unknown>; served?: string; concurrencies: number[] };
 const scenarios: Scenario[] = [
   { key: 'in-process', run: inProcess, concurrencies: [1, 8] },
-  { key: 'served', run: served(client, names.served), served: names.served, concurrencies: [1, 8] },
-  { key: 'served-shm', run: served(shmClient, names.shm), served: names.shm, concurrencies: [1, 8] },
+  { key: 'served', run: served(() => current.client, names.served), served: names.served, concurrencies: [1, 8] },
+  { key: 'served-shm', run: served(() => current.shmClient, names.shm), served: names.shm, concurrencies: [1, 8] },
   { key: 'served-raw', run: servedRaw, served: names.raw, concurrencies: [1, 8] },
   { key: 'floor-in-process', run: floorLocal, concurrencies: [1] },
-  { key: 'floor-grpc-js', run: floorClient.call, concurrencies: [1] },
-  { key: 'floor-grpc-js-tensor', run: floorTensorClient.call, concurrencies: [1] },
+  { key: 'floor-grpc-js', run: () => current.floorClient.call(), concurrencies: [1] },
+  { key: 'floor-grpc-js-tensor', run: () => current.floorTensorClient.call(), concurrencies: [1] },
 ];
 
 try {
-  // Warm-up (first runs allocate); every path must also find the same detections.
+  // Warm-up (first runs allocate; a new server process meets each batch size once); every path must also find the same detections.
   const expected = JSON.stringify(await inProcess());
-  for (const s of scenarios) {
-    for (let i = 0; i < 5; i++) {
-      const got = await s.run();
-      if (!s.key.startsWith('floor') && JSON.stringify(got) !== expected) fail(1, `${s.key} found other detections than in-process: ${JSON.stringify(got).slice(0, 300)}`);
+  const warmUp = async () => {
+    for (const s of scenarios) {
+      for (let i = 0; i < 5; i++) {
+        const got = await s.run();
+        if (!s.key.startsWith('floor') && JSON.stringify(got) !== expected) fail(1, `${s.key} found other detections than in-process: ${JSON.stringify(got).slice(0, 300)}`);
+      }
     }
-  }
-  // And at concurrency 8 for a second: a batching server meets each new batch size once, and a first run of a shape is slow.
-  for (const s of scenarios) if (s.concurrencies.includes(8)) await closedLoop(s.run, 8, 1);
-  const gpu = provider === 'cuda' ? checkOnGpu([[process.pid, 'this process (in-process rows)'], [child.pid, 'the inference server'], [floorServer.child.pid!, 'the floor server']]) : undefined;
+    // And at concurrency 8 for a second: a batching server meets each new batch size once, and a first run of a shape is slow.
+    for (const s of scenarios) if (s.concurrencies.includes(8)) await closedLoop(s.run, 8, 1);
+  };
+  await warmUp();
+  const gpu = provider === 'cuda' ? checkOnGpu([[process.pid, 'this process (in-process rows)'], [current.child.pid, 'the inference server'], [current.floorPid, 'the floor server']]) : undefined;
   const answerBytes = {
-    detections: (await client.infer(names.served, [input], { outputs: [DETECTIONS_OUTPUT] })).outputs.reduce((n, o) => n + o.data.byteLength, 0),
-    raw: (await client.infer(names.raw, [input])).outputs.reduce((n, o) => n + o.data.byteLength, 0),
+    detections: (await current.client.infer(names.served, [input], { outputs: [DETECTIONS_OUTPUT] })).outputs.reduce((n, o) => n + o.data.byteLength, 0),
+    raw: (await current.client.infer(names.raw, [input])).outputs.reduce((n, o) => n + o.data.byteLength, 0),
   };
 
+  const r2 = (n: number) => Math.round(n * 100) / 100;
   const latencies = new Map<string, number[]>();
   const elapsed = new Map<string, number>();
   const server = new Map<string, ServerTimes>();
@@ -199,7 +236,35 @@ try {
     server.set(id, Object.fromEntries(k.map((f) => [f, acc[f] + after[f] - before[f]])) as ServerTimes);
   };
   const c1Scenarios = scenarios.filter((s) => s.concurrencies.includes(1));
+  /** Each round's c1 figures on its own (p50s of that round's calls): how far one placement of the processes moves them. */
+  const c1ByRound: { servedAboveFloorMs: number; shmAboveFloorMs: number; floorOverheadMs: number; baselineSpreadMs: number }[] = [];
+  // Concurrency 8 first, all rounds on the first pair of server processes, busy from its warm-up on. Run after
+  // restarts instead (after each round's, or on the last round's pair, or on a first pair that idled while the
+  // others served), served c8 came out at 0.84-0.95 of in-process in 5 runs of 9, against 2 of 28 on a pair
+  // that never idled.
   for (let r = 0; r < rounds; r++) {
+    // Concurrency 8: one closed loop per scenario, in turn (each needs the machine to itself), in a new order each round.
+    for (const s of shuffled(scenarios.filter((x) => x.concurrencies.includes(8)))) {
+      const id = `${s.key}@8`;
+      const before = await snapshot();
+      const cpu0 = cpuMs();
+      const t0 = performance.now();
+      const l = await closedLoop(s.run, 8, seconds);
+      elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
+      addPerProcess(cpu, id, cpu0, cpuMs());
+      const after = await snapshot();
+      addPerProcess(gcs, id, majorGcs(before), majorGcs(after));
+      if (s.served) addServerTimes(id, serverTimes(before, s.served), serverTimes(after, s.served));
+      latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
+      log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
+    }
+  }
+  for (let r = 0; r < rounds; r++) {
+    if (r > 0 && args.processes === 'per-round') {
+      await current.stop();
+      current = await startServers();
+      await warmUp();
+    }
     // Concurrency 1: every scenario in the same stretch of time, call by call (interleavedLoop), so the
     // c1 overheads, differences of p50s, are not differences between two moments of the machine.
     // Each row's throughput is then its own calls over the time they took (1000 / mean ms), and the
@@ -217,22 +282,15 @@ try {
       if (s.served) addServerTimes(id, serverTimes(before1, s.served), serverTimes(after1, s.served));
       latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
     }
+    const p50 = (key: string) => summarize(perScenario[c1Scenarios.findIndex((s) => s.key === key)]!, 1).p50;
+    const floorRound = p50('floor-grpc-js') - p50('floor-in-process');
+    c1ByRound.push({
+      servedAboveFloorMs: r2(p50('served') - p50('in-process') - floorRound),
+      shmAboveFloorMs: r2(p50('served-shm') - p50('in-process') - floorRound),
+      floorOverheadMs: r2(floorRound),
+      baselineSpreadMs: r2(Math.abs(p50('in-process') - p50('floor-in-process'))),
+    });
     log(`round ${r + 1}/${rounds} c1, interleaved: ${c1Scenarios.map((s, i) => `${s.key} ${perScenario[i]!.length}`).join(', ')} requests`);
-    // Concurrency 8: one closed loop per scenario, in turn (each needs the machine to itself), in a new order each round.
-    for (const s of shuffled(scenarios.filter((x) => x.concurrencies.includes(8)))) {
-      const id = `${s.key}@8`;
-      const before = await snapshot();
-      const cpu0 = cpuMs();
-      const t0 = performance.now();
-      const l = await closedLoop(s.run, 8, seconds);
-      elapsed.set(id, (elapsed.get(id) ?? 0) + (performance.now() - t0) / 1000);
-      addPerProcess(cpu, id, cpu0, cpuMs());
-      const after = await snapshot();
-      addPerProcess(gcs, id, majorGcs(before), majorGcs(after));
-      if (s.served) addServerTimes(id, serverTimes(before, s.served), serverTimes(after, s.served));
-      latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
-      log(`round ${r + 1}/${rounds} ${id}: ${l.length} requests`);
-    }
   }
   type Row = LoadStats & {
     /** CPU time per request at c8: this process (the client) plus the server process, and each. */
@@ -253,7 +311,6 @@ try {
     transportMs?: number;
   };
   const results: Record<string, Record<string, Row>> = {};
-  const r2 = (n: number) => Math.round(n * 100) / 100;
   for (const s of scenarios) {
     results[s.key] = {};
     for (const c of s.concurrencies) {
@@ -337,11 +394,13 @@ try {
     onnxruntime: ort.env.versions.common,
     secondsPerScenarioPerRound: seconds,
     rounds,
+    processes: args.processes,
     dynamicBatching: args.batching === 'off' ? 'off' : { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: delay },
     incrementalMarking: !gcTuned,
     answerBytes,
     results,
     ratios,
+    c1ByRound,
     targets,
   };
   if (args.json) {
@@ -363,6 +422,7 @@ try {
       }
     }
     for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v}`);
+    console.log(`c1 served above floor by round (${args.processes === 'per-round' ? 'fresh server processes each' : 'the same processes'}): ${c1ByRound.map((c) => c.servedAboveFloorMs).join(', ')} ms`);
     for (const [k, v] of Object.entries(targets)) console.log(`${v === null ? 'UNSURE' : v ? 'PASS' : 'MISS'} ${k}`);
     if (!c1Readable) console.log(`c1 not measured: the in-process baselines differ by ${baselineSpreadMs} ms (> ${MAX_BASELINE_SPREAD_MS}); rerun on a quiet machine`);
   }
@@ -408,7 +468,7 @@ function cpuMs(): PerProcess {
   const own = process.cpuUsage();
   let serverMs = 0;
   try {
-    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(`/proc/${current.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     serverMs = (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (CLK_TCK = 100 on Linux)
   } catch {
     // not Linux
@@ -423,7 +483,7 @@ async function snapshot(): Promise<Snapshot> {
   // GC entries are delivered after the fact: let pending ones arrive first.
   await new Promise((r) => setImmediate(r));
   const clientMajor = clientMajorGcs;
-  return { metrics: await (await fetch(`http://127.0.0.1:${child.metricsPort}/metrics`)).text(), clientMajorGcs: clientMajor };
+  return { metrics: await (await fetch(`http://127.0.0.1:${current.child.metricsPort}/metrics`)).text(), clientMajorGcs: clientMajor };
 }
 
 /** One sample's value from Prometheus text (0 when the series has none yet). */
