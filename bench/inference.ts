@@ -135,9 +135,10 @@ const clientOptions = { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024 
 
 /**
  * The two server processes (the inference server, the floor's grpc-js server) and their clients. Which
- * cores a process and its threads settle on, against this one's, is decided per process, not per call
- * (docs/benchmarks.md, "four more runs"): with --processes per-round (the default) every round starts
- * fresh ones, so a run's c1 rows pool several placements instead of resting on one.
+ * cores a process and its threads settle on, against this one's, holds for a stretch of time, often the
+ * process's life, not per call (docs/benchmarks.md, "a server pair per c1 round"): with --processes
+ * per-round (the default) every c1 round after the first starts fresh ones, so a run's c1 rows pool
+ * several placements instead of resting on one.
  */
 type Servers = {
   child: ServerChild;
