@@ -215,7 +215,8 @@ try {
     for (const s of scenarios) if (s.concurrencies.includes(8)) await closedLoop(s.run, 8, 1);
   };
   await warmUp();
-  const gpu = provider === 'cuda' ? checkOnGpu([[process.pid, 'this process (in-process rows)'], [current.child.pid, 'the inference server'], [current.floorPid, 'the floor server']]) : undefined;
+  const onGpu = () => (provider === 'cuda' ? checkOnGpu([[process.pid, 'this process (in-process rows)'], [current.child.pid, 'the inference server'], [current.floorPid, 'the floor server']]) : undefined);
+  const gpu = onGpu();
   const answerBytes = {
     detections: (await current.client.infer(names.served, [input], { outputs: [DETECTIONS_OUTPUT] })).outputs.reduce((n, o) => n + o.data.byteLength, 0),
     raw: (await current.client.infer(names.raw, [input])).outputs.reduce((n, o) => n + o.data.byteLength, 0),
@@ -265,6 +266,7 @@ try {
       await current.stop();
       current = await startServers();
       await warmUp();
+      onGpu(); // every pair on the GPU, not only the first
     }
     // Concurrency 1: every scenario in the same stretch of time, call by call (interleavedLoop), so the
     // c1 overheads, differences of p50s, are not differences between two moments of the machine.
