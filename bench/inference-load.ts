@@ -72,3 +72,25 @@ export function summarize(latencies: number[], seconds: number): LoadStats {
     p99: round(percentile(sorted, 99)),
   };
 }
+
+/** bench:inference's c1 figures (ms, to 0.01), from the rows' p50s by scenario key: the pooled run's and each round's. */
+export interface C1AboveFloor {
+  /** served p50 - in-process p50, minus the floor's own overhead: the issue's c1 target (<= 1.0). */
+  servedAboveFloorMs: number;
+  shmAboveFloorMs: number;
+  /** floor-grpc-js p50 - floor-in-process p50: grpc-js and a session thread with no tensor. */
+  floorOverheadMs: number;
+  /** |in-process - floor-in-process|: the same session in this process twice; large means the machine moved. */
+  baselineSpreadMs: number;
+}
+export function c1AboveFloor(p50: (key: string) => number): C1AboveFloor {
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  const floorOverheadMs = p50('floor-grpc-js') - p50('floor-in-process');
+  const aboveFloor = (key: string) => r2(p50(key) - p50('in-process') - floorOverheadMs);
+  return {
+    servedAboveFloorMs: aboveFloor('served'),
+    shmAboveFloorMs: aboveFloor('served-shm'),
+    floorOverheadMs: r2(floorOverheadMs),
+    baselineSpreadMs: r2(Math.abs(p50('in-process') - p50('floor-in-process'))),
+  };
+}

@@ -40,7 +40,7 @@ export async function startInferenceServerChild(repository: string, opts: { thre
     pid: proc.pid!,
     stop: () =>
       new Promise<void>((done) => {
-        if (proc.exitCode !== null) return done();
+        if (proc.exitCode !== null || proc.signalCode !== null) return done(); // exited already, by itself or by a signal
         proc.once('exit', () => done());
         proc.kill('SIGTERM');
       }),

@@ -37,7 +37,7 @@ import { InferenceClient, tuneGcForTensorTraffic, type Tensor } from '@riverwatc
 import { decodeDetections, DETECTIONS_OUTPUT, preprocess, serverPostprocess, type InferTensor } from '@riverwatch/vision';
 import { floorGrpcClient, forkFloorServer } from './floor-grpc.ts';
 import { floorSession } from './floor-session.ts';
-import { closedLoop, interleavedLoop, shuffled, summarize, type LoadStats } from './inference-load.ts';
+import { c1AboveFloor, closedLoop, interleavedLoop, shuffled, summarize, type C1AboveFloor, type LoadStats } from './inference-load.ts';
 import { startInferenceServerChild, type ServerChild } from './inference-server.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -149,15 +149,20 @@ type Servers = {
   floorTensorClient: ReturnType<typeof floorGrpcClient>;
   stop(): Promise<void>;
 };
+/** Cleans up (the current pair included), then fails with a clear message. */
+async function abort(code: number, msg: string): Promise<never> {
+  for (const fn of cleanup.reverse()) await fn();
+  fail(code, msg);
+}
 async function startServers(): Promise<Servers> {
-  let child: ServerChild;
-  try {
-    child = await startInferenceServerChild(repo, { threads, provider });
-  } catch (err) {
-    for (const fn of cleanup.reverse()) await fn();
-    fail(3, `the inference server did not start with --provider ${provider} (${(err as Error).message}); with cuda it refuses to fall back to CPU (INFERENCE_REQUIRE_GPU=true): see its log above`);
-  }
-  const floorServer = await forkFloorServer('grpc-js', modelPath, threads, provider);
+  const child = await startInferenceServerChild(repo, { threads, provider }).catch((err: Error) =>
+    abort(3, `the inference server did not start with --provider ${provider} (${err.message}); with cuda it refuses to fall back to CPU (INFERENCE_REQUIRE_GPU=true): see its log above`),
+  );
+  const floorServer = await forkFloorServer('grpc-js', modelPath, threads, provider).catch(async (err: Error) => {
+    await child.stop();
+    return abort(3, `the floor server did not start with --provider ${provider} (${err.message}): see its log above`);
+  });
+  let stopped: Promise<void> | undefined;
   const s: Servers = {
     child,
     floorPid: floorServer.child.pid!,
@@ -166,14 +171,16 @@ async function startServers(): Promise<Servers> {
     floorClient: floorGrpcClient(floorServer.port),
     // The same floor with the request carrying the input tensor's bytes (ignored by the floor server).
     floorTensorClient: floorGrpcClient(floorServer.port, input.data.byteLength),
-    stop: async () => {
-      s.client.close();
-      s.shmClient.close();
-      s.floorClient.close();
-      s.floorTensorClient.close();
-      floorServer.child.kill();
-      await child.stop();
-    },
+    // Once only: a restart that fails after stopping this pair still finds it in cleanup.
+    stop: () =>
+      (stopped ??= (async () => {
+        s.client.close();
+        s.shmClient.close();
+        s.floorClient.close();
+        s.floorTensorClient.close();
+        floorServer.child.kill();
+        await child.stop();
+      })()),
   };
   return s;
 }
@@ -222,7 +229,6 @@ try {
     raw: (await current.client.infer(names.raw, [input])).outputs.reduce((n, o) => n + o.data.byteLength, 0),
   };
 
-  const r2 = (n: number) => Math.round(n * 100) / 100;
   const latencies = new Map<string, number[]>();
   const elapsed = new Map<string, number>();
   const server = new Map<string, ServerTimes>();
@@ -239,7 +245,7 @@ try {
   };
   const c1Scenarios = scenarios.filter((s) => s.concurrencies.includes(1));
   /** Each round's c1 figures on its own (p50s of that round's calls): how far one placement of the processes moves them. */
-  const c1ByRound: { servedAboveFloorMs: number; shmAboveFloorMs: number; floorOverheadMs: number; baselineSpreadMs: number }[] = [];
+  const c1ByRound: C1AboveFloor[] = [];
   // Concurrency 8 first, all rounds on the first pair of server processes, busy from its warm-up on. Run after
   // restarts instead (after each round's, or on the last round's pair, or on a first pair that idled while the
   // others served), served c8 came out at 0.84-0.95 of in-process in 5 runs of 9, against 2 of 28 on a pair
@@ -285,14 +291,7 @@ try {
       if (s.served) addServerTimes(id, serverTimes(before1, s.served), serverTimes(after1, s.served));
       latencies.set(id, [...(latencies.get(id) ?? []), ...l]);
     }
-    const p50 = (key: string) => summarize(perScenario[c1Scenarios.findIndex((s) => s.key === key)]!, 1).p50;
-    const floorRound = p50('floor-grpc-js') - p50('floor-in-process');
-    c1ByRound.push({
-      servedAboveFloorMs: r2(p50('served') - p50('in-process') - floorRound),
-      shmAboveFloorMs: r2(p50('served-shm') - p50('in-process') - floorRound),
-      floorOverheadMs: r2(floorRound),
-      baselineSpreadMs: r2(Math.abs(p50('in-process') - p50('floor-in-process'))),
-    });
+    c1ByRound.push(c1AboveFloor((key) => summarize(perScenario[c1Scenarios.findIndex((s) => s.key === key)]!, 1).p50));
     log(`round ${r + 1}/${rounds} c1, interleaved: ${c1Scenarios.map((s, i) => `${s.key} ${perScenario[i]!.length}`).join(', ')} requests`);
   }
   type Row = LoadStats & {
@@ -314,6 +313,7 @@ try {
     transportMs?: number;
   };
   const results: Record<string, Record<string, Row>> = {};
+  const r2 = (n: number) => Math.round(n * 100) / 100;
   for (const s of scenarios) {
     results[s.key] = {};
     for (const c of s.concurrencies) {
@@ -347,9 +347,9 @@ try {
   const x = results;
   // The two in-process c1 rows run the same session in this process, in interleaved rounds: when
   // their p50s disagree, the machine changed under the run and no c1 overhead can be read from it.
-  const baselineSpreadMs = r2(Math.abs(x['in-process'].c1.p50 - x['floor-in-process'].c1.p50));
+  const pooled = c1AboveFloor((key) => x[key]!.c1!.p50);
+  const { baselineSpreadMs, floorOverheadMs } = pooled;
   const c1Readable = baselineSpreadMs <= MAX_BASELINE_SPREAD_MS;
-  const floorOverheadMs = r2(x['floor-grpc-js'].c1.p50 - x['floor-in-process'].c1.p50);
   const overheadMs = (key: string) => r2(x[key].c1.p50 - x['in-process'].c1.p50);
   const tensorTransportMs = r2(x['floor-grpc-js-tensor'].c1.p50 - x['floor-grpc-js'].c1.p50);
   const ratios = {
@@ -361,12 +361,12 @@ try {
     servedP50OverheadC1Ms: overheadMs('served'),
     shmP50OverheadC1Ms: overheadMs('served-shm'),
     rawP50OverheadC1Ms: overheadMs('served-raw'),
-    servedOverheadAboveFloorC1Ms: r2(overheadMs('served') - floorOverheadMs),
+    servedOverheadAboveFloorC1Ms: pooled.servedAboveFloorMs,
     /** What moving the request's tensor through grpc-js costs by itself: the floor with those bytes, minus without. */
     floorTensorTransportC1Ms: tensorTransportMs,
     /** What is left of the served overhead: the inference server's own work (protobuf, checks, thread hand-over, answer). */
     servedServerWorkC1Ms: r2(overheadMs('served') - floorOverheadMs - tensorTransportMs),
-    shmOverheadAboveFloorC1Ms: r2(overheadMs('served-shm') - floorOverheadMs),
+    shmOverheadAboveFloorC1Ms: pooled.shmAboveFloorMs,
     /** |in-process - floor-in-process| at c1: above MAX_BASELINE_SPREAD_MS the c1 targets are null (not measured). */
     c1BaselineSpreadMs: baselineSpreadMs,
     servedP50OverheadC1: ratio(x.served.c1.p50 - x['in-process'].c1.p50, x['in-process'].c1.p50),
