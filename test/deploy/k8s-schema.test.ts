@@ -73,7 +73,7 @@ describe('k8s/ against the Kubernetes, KEDA and Prometheus Operator schemas', ()
       'a misspelt field added by an overlay patch',
       'cpu',
       { file: 'k8s/overlays/cpu/kustomization.yaml', from: '{ name: INFERENCE_PROVIDERS, value: cpu }', to: '{ name: INFERENCE_PROVIDERS, valeu: cpu }' },
-      'k8s/base/inference.yaml: Deployment/inference spec.template.spec.containers[0].env[1].valeu: unknown field "valeu" (after patches in k8s/overlays/cpu/kustomization.yaml)',
+      'k8s/base/inference.yaml: Deployment/inference spec.template.spec.containers[0].env[2].valeu: unknown field "valeu" (after patches in k8s/overlays/cpu/kustomization.yaml)',
     ],
     [
       'an API version no schema knows',

@@ -71,6 +71,8 @@ export interface RiverwatchConfig {
     sharedMemory: boolean;
     /** Server: threads that decode and tile frame requests (FRAME_INPUT); 0 refuses them. */
     frameThreads: number;
+    /** Server: onnxruntime intra-op threads per session; 0 = the CPUs the process may use (cgroup quota, affinity). */
+    intraOpThreads: number;
     /** Client (worker): send detectors the encoded frame, not its tiles' tensors, when the server takes frames. */
     sendFrames: boolean;
   };
@@ -286,6 +288,7 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       allowClientShm: bool(env, 'INFERENCE_ALLOW_CLIENT_SHM', false),
       sharedMemory: bool(env, 'INFERENCE_SHARED_MEMORY', false),
       frameThreads: int(env, 'INFERENCE_FRAME_THREADS', 1, 0, 64),
+      intraOpThreads: int(env, 'INFERENCE_INTRA_OP_THREADS', 0, 0, 256),
       sendFrames: bool(env, 'INFERENCE_SEND_FRAMES', false),
     },
     frameTtlSeconds: int(env, 'FRAME_TTL_SECONDS', 120, 5, 86_400),

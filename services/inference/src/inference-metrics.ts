@@ -1,4 +1,4 @@
-import { counter, histogram } from '@riverwatch/common';
+import { counter, gauge, histogram } from '@riverwatch/common';
 
 /** The inference service's Prometheus series (shared by every server in the process). */
 export const inferenceMetrics = {
@@ -46,5 +46,9 @@ export const inferenceMetrics = {
     name: 'riverwatch_inference_dropped_total',
     help: 'Requests dropped before compute: queue_full, deadline (expired while queued) or cancelled',
     labelNames: ['model', 'reason'] as const,
+  }),
+  intraOpThreads: gauge({
+    name: 'riverwatch_inference_intra_op_threads',
+    help: 'onnxruntime intra-op threads per session (INFERENCE_INTRA_OP_THREADS, else the CPUs the process may use)',
   }),
 };

@@ -7,6 +7,8 @@ import { FrameRequests } from './frame-requests.ts';
 import { HealthService } from './health-service.ts';
 import { widenReceiveWindow, widenSessionWindows } from './http2-window.ts';
 import { inferenceHandlers } from './inference-handlers.ts';
+import { inferenceMetrics } from './inference-metrics.ts';
+import { intraOpThreads } from './intra-op-threads.ts';
 import { ModelManager } from './model-manager.ts';
 import { ModelRepository } from './model-repository.ts';
 import { parseS3Repository, S3RepositorySync } from './s3-repository-sync.ts';
@@ -15,7 +17,7 @@ import { SharedMemoryRegistry } from './shared-memory.ts';
 export interface InferenceServerOptions {
   /** How often the repository is checked for changed models; 0 disables. */
   pollIntervalMs?: number;
-  /** onnxruntime intra-op threads per session; 0 = one per core. */
+  /** onnxruntime intra-op threads per session; default INFERENCE_INTRA_OP_THREADS, 0 = the CPUs this process may use (intra-op-threads.ts). */
   intraOpThreads?: number;
   host?: string;
   /**
@@ -41,9 +43,11 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   const health = new HealthService();
   let draining = false;
   const mirror = await s3Mirror(ctx);
+  const threads = intraOpThreads(opts.intraOpThreads ?? cfg.intraOpThreads);
+  inferenceMetrics.intraOpThreads.set(threads.threads);
   const manager = new ModelManager(
     new ModelRepository(mirror?.localDir ?? cfg.modelRepository),
-    { providers: cfg.providers, requireGpu: cfg.requireGpu, intraOpThreads: opts.intraOpThreads ?? 0 },
+    { providers: cfg.providers, requireGpu: cfg.requireGpu, intraOpThreads: threads.threads },
     logger,
     mirror ? () => mirror.sync() : undefined,
   );
@@ -76,7 +80,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
     ops = await OpsServer.start(cfg.metricsPort, async () => ({ models: state.ready() }));
     health.set('SERVING');
     manager.startPolling(opts.pollIntervalMs ?? 1000);
-    logger.info({ grpcPort, metricsPort: ops.port, models: manager.names(), repository: cfg.modelRepository, clientShm: cfg.allowClientShm, frameThreads: cfg.frameThreads }, 'inference server ready');
+    logger.info({ grpcPort, metricsPort: ops.port, models: manager.names(), repository: cfg.modelRepository, clientShm: cfg.allowClientShm, frameThreads: cfg.frameThreads, intraOpThreads: threads.threads, intraOpThreadsFrom: threads.from }, 'inference server ready');
     const metricsServer = ops;
 
     return {
