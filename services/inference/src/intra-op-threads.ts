@@ -21,9 +21,10 @@ const PROC: CgroupFiles = { mountinfo: '/proc/self/mountinfo', cgroup: '/proc/se
 
 /**
  * onnxruntime's intra-op threads for each session of this server. Left at 0, onnxruntime starts one
- * thread per physical core of the *machine*: in a container given 2 of a node's 32 CPUs that is 32
- * threads per session taking turns on 2 CPUs (on 2 cores, 8 threads instead of 2 cost a tiled frame
- * ~15% more time and the server ~20% of its throughput: docs/benchmarks.md, "Intra-op threads").
+ * thread per physical core of the *machine*: in a container given 2 CPUs of a 32-core node that is 32
+ * threads per session taking turns on 2 CPUs (on 2 CPUs, 8 threads instead of 2 made a tiled frame
+ * 15-31% slower and cost the server 11-20% of its frames per second: docs/benchmarks.md, "Intra-op
+ * threads and instances on CPU").
  * So: the configured count (INFERENCE_INTRA_OP_THREADS) when it is set, else the CPUs this process
  * may use: the smallest CPU quota of its cgroup and the cgroups above it (cgroup v2 cpu.max, v1
  * cpu.cfs_quota_us, rounded up), and the CPUs it may run on (affinity), whichever is less.
