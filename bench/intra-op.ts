@@ -7,7 +7,7 @@
  * many intra-op threads each (INFERENCE_INTRA_OP_THREADS). A request is one real frame's tiles as the
  * worker sends them (test/fixtures/tiling/river-1280x720.jpg through the model's config.json tiling:
  * one batch), through shared memory (so the transport costs little and the same for every spec), and
- * answered with detections. At concurrency 1 (p50 per frame) and 8 (frames/s), every spec in each
+ * answered with detections (each server's peak RSS is reported too). At concurrency 1 (p50 per frame) and 8 (frames/s), every spec in each
  * round, in a new order each round; all servers stay up (idle ones sleep: spinning is off).
  * The baseline is the first spec; by default 1 x the CPUs this process may use, what the server runs
  * when INFERENCE_INTRA_OP_THREADS is unset (services/inference/src/intra-op-threads.ts). The other
@@ -78,6 +78,12 @@ const c1 = new Map<string, number[]>(specs.map((s) => [s.id, []]));
 const c8 = new Map<string, number[]>(specs.map((s) => [s.id, []]));
 /** Wall time of each spec's c8 loops: the calls in flight at the end finish after `seconds`. */
 const c8Seconds = new Map<string, number>(specs.map((s) => [s.id, 0]));
+/** Each server's peak resident memory (VmHWM), MB: what its sessions' arenas grew to. */
+const peakRssMB = new Map<string, number | null>();
+const peakRss = (pid: number): number | null => {
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return kb ? Math.round(Number(kb) / 1024) : null;
+};
 try {
   for (const s of specs) pools.set(s.id, await serve(s.instances, s.threads));
   for (let r = 0; r < rounds; r++) {
@@ -90,6 +96,7 @@ try {
     }
     log(`round ${r + 1}/${rounds} done`);
   }
+  for (const s of specs) peakRssMB.set(s.id, peakRss(pools.get(s.id)!.child.pid));
 } finally {
   for (const p of pools.values()) {
     p.client.close();
@@ -102,7 +109,7 @@ const r3 = (n: number) => Math.round(n * 1000) / 1000;
 const rows = specs.map((s) => {
   const one = summarize(c1.get(s.id)!, (c1.get(s.id)!.reduce((a, b) => a + b, 0) || 1) / 1000);
   const eight = summarize(c8.get(s.id)!, c8Seconds.get(s.id)!);
-  return { spec: s.id, instances: s.instances, threads: s.threads, c1P50Ms: one.p50, c1P95Ms: one.p95, c8FramesPerS: eight.throughput, c8P50Ms: eight.p50 };
+  return { spec: s.id, instances: s.instances, threads: s.threads, c1P50Ms: one.p50, c1P95Ms: one.p95, c8FramesPerS: eight.throughput, c8P50Ms: eight.p50, serverPeakRssMB: peakRssMB.get(s.id) ?? null };
 });
 const base = rows[0]!;
 const report = {
@@ -121,8 +128,8 @@ const report = {
 if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 else {
   console.log(`${report.model}, ${report.inputsPerFrame} inputs per frame, ${report.availableParallelism} CPUs (${report.cpu}); baseline ${report.baseline}`);
-  console.log('spec      c1 p50 ms  x base   c8 frames/s  x base');
+  console.log('spec      c1 p50 ms  x base   c8 frames/s  x base  server peak RSS MB');
   for (const r of report.rows) {
-    console.log(`${r.spec.padEnd(9)} ${r.c1P50Ms.toFixed(1).padStart(9)} ${r.c1VsBaseline.toFixed(3).padStart(7)} ${r.c8FramesPerS.toFixed(2).padStart(13)} ${r.c8VsBaseline.toFixed(3).padStart(7)}`);
+    console.log(`${r.spec.padEnd(9)} ${r.c1P50Ms.toFixed(1).padStart(9)} ${r.c1VsBaseline.toFixed(3).padStart(7)} ${r.c8FramesPerS.toFixed(2).padStart(13)} ${r.c8VsBaseline.toFixed(3).padStart(7)} ${String(r.serverPeakRssMB).padStart(19)}`);
   }
 }

@@ -22,7 +22,7 @@ describe('bench:intra-op', () => {
       inputShape: number[];
       baseline: string;
       intraOpThreadsUnset: { threads: number; from: string };
-      rows: { spec: string; instances: number; threads: number; c1P50Ms: number; c8FramesPerS: number; c1VsBaseline: number; c8VsBaseline: number }[];
+      rows: { spec: string; instances: number; threads: number; c1P50Ms: number; c8FramesPerS: number; c1VsBaseline: number; c8VsBaseline: number; serverPeakRssMB: number }[];
     };
     expect(report.model).toBe('debris-yolov5');
     // The fixture's 1280x720 frame is 3x3 tiles plus the whole frame with the shipped tiling.
@@ -38,6 +38,7 @@ describe('bench:intra-op', () => {
     for (const r of report.rows) {
       expect(r.c1P50Ms).toBeGreaterThan(0);
       expect(r.c8FramesPerS).toBeGreaterThan(0);
+      expect(r.serverPeakRssMB).toBeGreaterThan(50); // Node, onnxruntime and the model at least
       expect(r.c8VsBaseline).toBeCloseTo(r.c8FramesPerS / report.rows[0]!.c8FramesPerS, 2);
     }
   }, 240_000);

@@ -73,6 +73,8 @@ export interface RiverwatchConfig {
     frameThreads: number;
     /** Server: onnxruntime intra-op threads per session; 0 = the CPUs the process may use (cgroup quota, affinity). */
     intraOpThreads: number;
+    /** Server: sessions of each model whose config.json does not set `instances`. */
+    instances: number;
     /** Client (worker): send detectors the encoded frame, not its tiles' tensors, when the server takes frames. */
     sendFrames: boolean;
   };
@@ -289,6 +291,7 @@ export function loadConfig(env: Env = process.env): RiverwatchConfig {
       sharedMemory: bool(env, 'INFERENCE_SHARED_MEMORY', false),
       frameThreads: int(env, 'INFERENCE_FRAME_THREADS', 1, 0, 64),
       intraOpThreads: int(env, 'INFERENCE_INTRA_OP_THREADS', 0, 0, 256),
+      instances: int(env, 'INFERENCE_INSTANCES', 1, 1, 64),
       sendFrames: bool(env, 'INFERENCE_SEND_FRAMES', false),
     },
     frameTtlSeconds: int(env, 'FRAME_TTL_SECONDS', 120, 5, 86_400),

@@ -46,7 +46,7 @@ export async function startInferenceServer(ctx: ServiceContext, opts: InferenceS
   const threads = intraOpThreads(opts.intraOpThreads ?? cfg.intraOpThreads);
   inferenceMetrics.intraOpThreads.set(threads.threads);
   const manager = new ModelManager(
-    new ModelRepository(mirror?.localDir ?? cfg.modelRepository),
+    new ModelRepository(mirror?.localDir ?? cfg.modelRepository, cfg.instances),
     { providers: cfg.providers, requireGpu: cfg.requireGpu, intraOpThreads: threads.threads },
     logger,
     mirror ? () => mirror.sync() : undefined,

@@ -152,7 +152,7 @@ export class ModelManager {
     const previous = this.models.get(name);
     this.models.set(name, { name, versions: loaded, fingerprint: disk.fingerprint });
     const first = [...loaded.values()][0];
-    this.logger.info({ model: name, versions: [...loaded.keys()], provider: first.provider, maxBatchSize: disk.config.maxBatchSize }, previous ? 'model reloaded' : 'model loaded');
+    this.logger.info({ model: name, versions: [...loaded.keys()], provider: first.provider, maxBatchSize: disk.config.maxBatchSize, instances: disk.config.instances }, previous ? 'model reloaded' : 'model loaded');
     // In-flight requests hold the old LoadedModel; they finish before its sessions end.
     if (previous) await stopAll(previous.versions);
   }

@@ -8,6 +8,12 @@ describe('parseConfig', () => {
     expect(parseConfig('n', '{}')).toMatchObject({ maxBatchSize: 0, instances: 1, dynamicBatching: undefined });
   });
 
+  it('gives a model without `instances` the server default (INFERENCE_INSTANCES); a config.json that sets it keeps its own', () => {
+    expect(parseConfig('m', '{}', 4).instances).toBe(4);
+    expect(parseConfig('m', '{"instances": 1}', 4).instances).toBe(1);
+    expect(parseConfig('m', '{"instances": 3}').instances).toBe(3);
+  });
+
   it.each([
     ['invalid JSON', '{', /m\/config.json is not valid JSON/],
     ['a negative maxBatchSize', '{"maxBatchSize": -1}', /maxBatchSize must be an integer from 0/],

@@ -21,7 +21,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
  * <root>/<name>/<version>/model.onnx, versions being positive integers.
  */
 export class ModelRepository {
-  constructor(readonly root: string) {}
+  /** `defaultInstances`: sessions of a model whose config.json does not set `instances` (INFERENCE_INSTANCES). */
+  constructor(
+    readonly root: string,
+    private readonly defaultInstances = 1,
+  ) {}
 
   /** Model names: directories holding a config.json. */
   async list(): Promise<string[]> {
@@ -58,7 +62,7 @@ export class ModelRepository {
     const dir = join(this.root, name);
     const fingerprint = await this.fingerprint(name);
     if (fingerprint === undefined) return undefined;
-    const config = parseConfig(name, await readFile(join(dir, 'config.json'), 'utf8'));
+    const config = parseConfig(name, await readFile(join(dir, 'config.json'), 'utf8'), this.defaultInstances);
     const versions = new Map<string, string>();
     for (const v of await this.versionDirs(dir)) {
       const file = join(dir, v, 'model.onnx');
@@ -84,7 +88,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Validates the serving fields; a bad config fails that model's load with a clear reason. */
-export function parseConfig(name: string, text: string): ServedModelConfig {
+export function parseConfig(name: string, text: string, defaultInstances = 1): ServedModelConfig {
   let raw: Partial<ModelConfig>;
   try {
     raw = JSON.parse(text) as Partial<ModelConfig>;
@@ -104,7 +108,7 @@ export function parseConfig(name: string, text: string): ServedModelConfig {
     return v;
   };
   const maxBatchSize = intIn(raw.maxBatchSize ?? 0, 'maxBatchSize', 0, 1024);
-  const instances = intIn(raw.instances ?? 1, 'instances', 1, 64);
+  const instances = intIn(raw.instances ?? defaultInstances, 'instances', 1, 64);
   let dynamicBatching: ServedModelConfig['dynamicBatching'];
   if (raw.dynamicBatching) {
     dynamicBatching = {
