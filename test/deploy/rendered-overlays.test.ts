@@ -16,7 +16,7 @@ import { repoRoot } from '../support/cli.ts';
  */
 const render = (name: string) => renderKustomization(join(repoRoot, K8S_KUSTOMIZATIONS[name]!), repoRoot).map((r) => r.object);
 
-interface Container { name: string; image: string; env?: { name: string; value?: string }[] }
+interface Container { name: string; image: string; env?: { name: string; value?: string; valueFrom?: unknown }[] }
 interface PodTemplate { metadata?: { labels?: Record<string, string> }; spec: { containers: Container[]; nodeSelector?: Record<string, string> } }
 interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }
 
@@ -50,10 +50,23 @@ describe('rendered overlays', () => {
     expect(inference.spec.containers[0]!.env).toContainEqual({ name: 'INFERENCE_PROVIDERS', value: 'cuda,cpu' });
   });
 
-  it('cpu: two inference replicas on the CPU provider', () => {
-    const inference = render('cpu').find((o) => o.kind === 'Deployment' && o.metadata.name === 'inference')!;
+  const fromCpuRequest = { resourceFieldRef: { resource: 'requests.cpu', divisor: '1' } };
+  const inferenceEnv = (objects: KubeObject[]) => {
+    const env = template(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'inference')!).spec.containers[0]!.env!;
+    return Object.fromEntries(env.map((e) => [e.name, e.value ?? e.valueFrom]));
+  };
+
+  it('cpu: two inference replicas on the CPU provider, a single-threaded session per requested CPU', () => {
+    const objects = render('cpu');
+    const inference = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'inference')!;
     expect((inference.spec as { replicas: number }).replicas).toBe(2);
-    expect(template(inference).spec.containers[0]!.env).toContainEqual({ name: 'INFERENCE_PROVIDERS', value: 'cpu' });
+    expect(inferenceEnv(objects)).toMatchObject({ INFERENCE_PROVIDERS: 'cpu', INFERENCE_INTRA_OP_THREADS: '1', INFERENCE_INSTANCES: fromCpuRequest });
+  });
+
+  it('gpu: one session per model, with as many onnxruntime threads as the pod requests CPUs', () => {
+    const env = inferenceEnv(render('gpu'));
+    expect(env).toMatchObject({ INFERENCE_INTRA_OP_THREADS: fromCpuRequest });
+    expect(env).not.toHaveProperty('INFERENCE_INSTANCES');
   });
 
   for (const name of ['cpu', 'gpu']) {
