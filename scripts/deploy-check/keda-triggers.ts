@@ -5,13 +5,19 @@ import type { SchemaViolation } from './k8s-schema.ts';
 /**
  * KEDA's CRD types a trigger's `metadata` as a free string map, so a misspelt key (`listname`)
  * passes the schema and the scaler then fails or falls back at run time. These are the keys each
- * scaler riverwatch uses reads (KEDA 2.x docs, "Redis Lists" and "Redis Lists (supports Redis
- * Cluster)"); a trigger type not listed here is refused until its keys are added.
+ * scaler riverwatch uses reads (KEDA 2.x docs, "Redis Lists", "Redis Lists (supports Redis
+ * Cluster)", "CPU" and "Prometheus"); a trigger type not listed here is refused until its keys are added.
  */
 const COMMON_REDIS = ['usernameFromEnv', 'passwordFromEnv', 'listName', 'listLength', 'activationListLength', 'enableTLS', 'unsafeSsl', 'databaseIndex'];
 const TRIGGER_METADATA: Record<string, { keys: string[]; required: string[] }> = {
   redis: { keys: ['address', 'addressFromEnv', 'host', 'hostFromEnv', 'port', 'portFromEnv', ...COMMON_REDIS], required: ['listName', 'listLength'] },
   'redis-cluster': { keys: ['addresses', 'addressesFromEnv', 'hosts', 'hostsFromEnv', 'ports', 'portsFromEnv', ...COMMON_REDIS], required: ['listName', 'listLength'] },
+  // The kind of figure (Utilization or AverageValue) is the trigger's metricType, beside metadata.
+  cpu: { keys: ['value', 'containerName'], required: ['value'] },
+  prometheus: {
+    keys: ['serverAddress', 'query', 'queryParameters', 'threshold', 'activationThreshold', 'namespace', 'customHeaders', 'ignoreNullValues', 'unsafeSsl', 'authModes', 'timeout'],
+    required: ['serverAddress', 'query', 'threshold'],
+  },
 };
 
 export function checkKedaTriggers(object: KubeObject): SchemaViolation[] {

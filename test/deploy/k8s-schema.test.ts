@@ -46,6 +46,12 @@ describe('k8s/ against the Kubernetes, KEDA and Prometheus Operator schemas', ()
       'k8s/base/worker.yaml:38: ScaledObject/worker spec.triggers[0].metadata.listname: unknown redis trigger key "listname"',
     ],
     [
+      'a misspelt Prometheus trigger key in an overlay',
+      'gpu',
+      { file: 'k8s/overlays/gpu/inference-scaling.yaml', from: 'serverAddress:', to: 'serverAdress:' },
+      'k8s/overlays/gpu/inference-scaling.yaml:16: ScaledObject/inference spec.triggers[0].metadata.serverAdress: unknown prometheus trigger key "serverAdress"',
+    ],
+    [
       'a misspelt ScaledObject field',
       'cpu',
       { file: 'k8s/base/worker.yaml', from: 'maxReplicaCount:', to: 'maxReplicas:' },

@@ -45,6 +45,23 @@ function sourceFiles(dirs: string[]): string[] {
   );
 }
 
+/**
+ * The series the code exports and the source they are written in. Node's own series come from
+ * prom-client's default metrics (collectProcessMetrics): their names from the registry, their label
+ * values from prom-client's source.
+ */
+async function exportedMetrics(): Promise<{ code: string; metrics: Set<string> }> {
+  collectProcessMetrics();
+  const promClientDir = join(repoRoot, 'node_modules/prom-client/lib/metrics');
+  const promClient = readdirSync(promClientDir)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => readFileSync(join(promClientDir, f), 'utf8'));
+  const code = [...sourceFiles(['services', 'packages']).map((f) => readFileSync(f, 'utf8')), ...promClient].join('\n');
+  const metrics = new Set([...code.matchAll(/name: '(riverwatch_[a-z_]+)'/g)].map((m) => m[1]!));
+  for (const m of await metricsRegistry.getMetricsAsJSON()) metrics.add(m.name);
+  return { code, metrics };
+}
+
 function deploymentContainers(all: K8sDoc[]): [string, Container][] {
   return all
     .filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')
@@ -119,6 +136,33 @@ describe('deployment files agree with the code', () => {
     expect(trigger.metadata.listName).toBe(`${keys.queuePrefix}:${QueueName.frames}:wait`);
   });
 
+  it('k8s overlays: KEDA scales inference on CPU use of the container that requests CPU (cpu), and on GPU busy time from series the server exports (gpu)', async () => {
+    const inferenceScaler = (overlay: string) => {
+      const scaled = k8sDocs(join(repoRoot, 'k8s/overlays', overlay)).filter((d) => d.kind === 'ScaledObject');
+      expect(scaled.map((d) => d.metadata.name)).toEqual(['inference']);
+      return (scaled[0]!.spec as { scaleTargetRef: { name: string }; triggers: { type: string; metricType?: string; metadata: Record<string, string> }[] });
+    };
+    const cpu = inferenceScaler('cpu');
+    expect(cpu.triggers).toHaveLength(1);
+    expect(cpu.triggers[0]).toMatchObject({ type: 'cpu', metricType: 'Utilization', metadata: { containerName: 'inference' } });
+    // KEDA's cpu scaler measures against the container's CPU request: it must have one.
+    const inference = base.find((d) => d.kind === 'Deployment' && d.metadata.name === 'inference')!;
+    const container = (inference.spec as { template: { spec: { containers: { name: string; resources?: { requests?: { cpu?: string } } }[] } } }).template.spec.containers.find((c) => c.name === 'inference')!;
+    expect(container.resources?.requests?.cpu).toBeTruthy();
+
+    const gpu = inferenceScaler('gpu');
+    expect(gpu.triggers).toHaveLength(1);
+    const query = gpu.triggers[0]!.metadata.query!;
+    expect(gpu.triggers[0]!.type).toBe('prometheus');
+    const { metrics } = await exportedMetrics();
+    const names = [...query.matchAll(/riverwatch_[a-z_]+/g)].map(([n]) => n);
+    expect(names).toEqual(['riverwatch_inference_compute_seconds_sum']);
+    for (const n of names) expect(metrics).toContain(n.replace(/_(bucket|sum|count)$/, ''));
+    // The series carry the namespace the pods run in (the Prometheus Operator labels them so).
+    const namespace = (parse(readFileSync(join(repoRoot, 'k8s/base/kustomization.yaml'), 'utf8')) as { namespace: string }).namespace;
+    expect(query).toContain(`namespace="${namespace}"`);
+  });
+
   it('k8s: kustomizations name files and bases that exist', () => {
     for (const dir of ['k8s/base', 'k8s/overlays/cpu', 'k8s/overlays/gpu', 'k8s/monitoring']) {
       const k = parse(readFileSync(join(repoRoot, dir, 'kustomization.yaml'), 'utf8')) as { resources?: string[] };
@@ -137,16 +181,7 @@ describe('deployment files agree with the code', () => {
     const podMonitor = monitoring.find((d) => d.kind === 'PodMonitor')!;
     for (const e of (podMonitor.spec as { podMetricsEndpoints: { port: string }[] }).podMetricsEndpoints) expect(portNames, e.port).toContain(e.port);
 
-    // Node's own series come from prom-client's default metrics (collectProcessMetrics): their names from
-    // the registry, their label values from prom-client's source.
-    collectProcessMetrics();
-    const promClientDir = join(repoRoot, 'node_modules/prom-client/lib/metrics');
-    const promClient = readdirSync(promClientDir)
-      .filter((f) => f.endsWith('.js'))
-      .map((f) => readFileSync(join(promClientDir, f), 'utf8'));
-    const code = [...sourceFiles(['services', 'packages']).map((f) => readFileSync(f, 'utf8')), ...promClient].join('\n');
-    const metrics = new Set([...code.matchAll(/name: '(riverwatch_[a-z_]+)'/g)].map((m) => m[1]));
-    for (const m of await metricsRegistry.getMetricsAsJSON()) metrics.add(m.name);
+    const { code, metrics } = await exportedMetrics();
     const rules = monitoring.find((d) => d.kind === 'PrometheusRule')!;
     const exprs = (rules.spec as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
     expect(exprs.length).toBeGreaterThan(5);
