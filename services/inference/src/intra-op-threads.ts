@@ -45,7 +45,7 @@ interface CgroupMount {
 }
 
 /** The whole CPUs of the tightest CPU quota on this process's cgroup path, if any; undefined when none or unreadable. */
-export function cgroupCpuQuota(files: CgroupFiles = PROC): { cpus: number; from: IntraOpThreads['from'] } | undefined {
+function cgroupCpuQuota(files: CgroupFiles): { cpus: number; from: IntraOpThreads['from'] } | undefined {
   const mounts = readText(files.mountinfo)?.split('\n').flatMap(parseMount) ?? [];
   let best: { cpus: number; from: IntraOpThreads['from'] } | undefined;
   for (const line of readText(files.cgroup)?.split('\n') ?? []) {
