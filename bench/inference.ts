@@ -365,7 +365,7 @@ try {
     /** What moving the request's tensor through grpc-js costs by itself: the floor with those bytes, minus without. */
     floorTensorTransportC1Ms: tensorTransportMs,
     /** What is left of the served overhead: the inference server's own work (protobuf, checks, thread hand-over, answer). */
-    servedServerWorkC1Ms: r2(overheadMs('served') - floorOverheadMs - tensorTransportMs),
+    servedServerWorkC1Ms: r2(pooled.servedAboveFloorMs - tensorTransportMs),
     shmOverheadAboveFloorC1Ms: pooled.shmAboveFloorMs,
     /** |in-process - floor-in-process| at c1: above MAX_BASELINE_SPREAD_MS the c1 targets are null (not measured). */
     c1BaselineSpreadMs: baselineSpreadMs,

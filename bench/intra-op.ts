@@ -18,7 +18,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ModelConfig } from '@riverwatch/common';
+import { modelVersions, type ModelConfig } from '@riverwatch/common';
 import { intraOpThreads } from '@riverwatch/inference';
 import { InferenceClient, tuneGcForTensorTraffic } from '@riverwatch/inference-client';
 import { DETECTIONS_OUTPUT, preprocessTiles, resolveTiling } from '@riverwatch/vision';
@@ -26,7 +26,9 @@ import { closedLoop, shuffled, summarize } from './inference-load.ts';
 import { startInferenceServerChild, type ServerChild } from './inference-server.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
-const own = intraOpThreads(0).threads;
+/** What the server runs with INFERENCE_INTRA_OP_THREADS unset (read once: it is files under /proc and /sys). */
+const unset = intraOpThreads(0);
+const own = unset.threads;
 const { values: args } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
@@ -55,6 +57,8 @@ if (!(seconds > 0) || !(rounds >= 1)) fail('--seconds must be > 0 and --rounds >
 const modelDir = resolve(args.model!);
 const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as ModelConfig;
 if (config.task !== 'detect') fail(`${modelDir} is not a detector`);
+const [version] = await modelVersions(modelDir);
+if (!version) fail(`no <version>/model.onnx under ${modelDir}`);
 const tiles = await preprocessTiles(readFileSync(args.frame!), config, resolveTiling(config));
 const input = { name: config.input.name, datatype: config.input.dtype, shape: tiles.shape, data: tiles.tensor };
 const log = (msg: string) => process.stderr.write(msg + '\n');
@@ -63,7 +67,7 @@ tuneGcForTensorTraffic(); // as the worker does
 /** One server per spec: a repository with the detector at that many instances, served with that many threads each. */
 async function serve(instances: number, threads: number): Promise<{ child: ServerChild; client: InferenceClient; repo: string; run: () => Promise<unknown> }> {
   const repo = mkdtempSync(join(tmpdir(), 'rw-intra-op-'));
-  cpSync(join(modelDir, '1'), join(repo, config.name, '1'), { recursive: true });
+  cpSync(join(modelDir, version), join(repo, config.name, version), { recursive: true });
   writeFileSync(join(repo, config.name, 'config.json'), JSON.stringify({ ...config, instances }));
   const child = await startInferenceServerChild(repo, { threads });
   const client = new InferenceClient([`127.0.0.1:${child.port}`], { deadlineMs: 120_000, maxMessageBytes: 256 * 1024 * 1024, sharedMemory: true, sharedMemorySlots: 8 });
@@ -116,7 +120,7 @@ const report = {
   date: new Date().toISOString(),
   cpu: cpus()[0]?.model ?? 'unknown',
   availableParallelism: availableParallelism(),
-  intraOpThreadsUnset: intraOpThreads(0),
+  intraOpThreadsUnset: unset,
   model: config.name,
   inputsPerFrame: tiles.shape[0],
   inputShape: tiles.shape,

@@ -100,6 +100,12 @@ describe('k8s/ against the Kubernetes, KEDA and Prometheus Operator schemas', ()
       'k8s/overlays/gpu/kustomization.yaml: patches[0]: Deployment/inference: operation 2 (replace /spec/template/spec/containers/0/resourcez): /spec/template/spec/containers/0/resourcez does not exist',
     ],
     [
+      'a base env list whose second entry is no longer the one the cpu overlay replaces',
+      'cpu',
+      { file: 'k8s/base/inference.yaml', from: '{ name: INFERENCE_INTRA_OP_THREADS, valueFrom', to: '{ name: INFERENCE_THREADS, valueFrom' },
+      'k8s/overlays/cpu/kustomization.yaml: patches[0]: Deployment/inference: operation 2 (test /spec/template/spec/containers/0/env/1/name): test failed: the value is "INFERENCE_THREADS"',
+    ],
+    [
       'a base resource file that is gone',
       'cpu',
       { file: 'k8s/base/kustomization.yaml', from: '  - api.yaml', to: '  - apis.yaml' },
